@@ -1,0 +1,37 @@
+# rm_pipelines — `make demo` runs the main job on the embedded defaults, `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
+
+.PHONY: install demo test dev system-deps bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install rm_pipelines with its test tools
+
+demo: $(STAMP) ## extract the demo org from the embedded sandbox into the SQLite warehouse
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/rm-pipelines demo
+
+test: $(STAMP) ## run the test suite (PostgreSQL tests use 127.0.0.1:5432)
+	$(BIN)/python -m pytest
+
+dev: $(STAMP) ## open the Dagster web UI on the embedded defaults (http://127.0.0.1:3000)
+	@mkdir -p $(DAGSTER_HOME)
+	. $(BIN)/activate && dg dev --use-active-venv --port 3000
+
+system-deps: ## Debian packages the project needs at run time (PDF rendering)
+	@if ! ldconfig -p | grep -q libpango-1.0.so; then \
+		apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; fi
+
+bench: $(STAMP) ## extraction benchmark (prints JSON)
+	$(BIN)/python bench/extract.py --units 500 5000
+
+clean:
+	rm -rf $(VENV) .data *.egg-info
