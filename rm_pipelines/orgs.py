@@ -1,0 +1,220 @@
+"""The organisation registry (`organizations.yaml`): who we sync, how, and with which credentials.
+
+Credentials are never in the file: it names the environment variables that hold them. A registry that does
+not validate fails at load with the org and the key named, e.g.
+`organizations.yaml: org 'acme': rentmanager.auth.password_env: Field required`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .rentmanager import catalog
+
+EMBEDDED_SANDBOX = "embedded-sandbox"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class RegistryError(ValueError):
+    """The organisation registry is invalid; the message names the file, org and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuthConfig(_Strict):
+    mode: Literal["user", "partner"] = "user"
+    username_env: str | None = None
+    password_env: str | None = None
+    partner_token_env: str | None = None
+
+    @field_validator("username_env", "password_env", "partner_token_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name (the registry holds names, not secrets)")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> AuthConfig:
+        if self.mode == "user" and not (self.username_env and self.password_env):
+            raise ValueError("user mode needs username_env and password_env")
+        if self.mode == "partner" and not self.partner_token_env:
+            raise ValueError("partner mode needs partner_token_env")
+        return self
+
+
+class RentManagerConfig(_Strict):
+    base_url: str | None = None
+    company_code: str | None = None
+    auth: AuthConfig
+    requests_per_minute: Annotated[int, Field(gt=0)] | None = 500
+    page_size: Annotated[int, Field(ge=1, le=1000)] = 1000
+    timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
+    concurrency: Annotated[int, Field(ge=1, le=16)] = 4
+    incremental_overlap_minutes: Annotated[int, Field(ge=0)] = 10
+
+    @model_validator(mode="after")
+    def _where(self) -> RentManagerConfig:
+        if bool(self.base_url) == bool(self.company_code):
+            raise ValueError("give exactly one of base_url or company_code")
+        if self.base_url and self.base_url != EMBEDDED_SANDBOX and not re.match(r"^https?://", self.base_url):
+            raise ValueError(f"base_url {self.base_url!r} must start with https:// (or be {EMBEDDED_SANDBOX!r})")
+        return self
+
+    @property
+    def url(self) -> str:
+        return self.base_url or f"https://{self.company_code}.api.rentmanager.com"
+
+    @property
+    def is_embedded_sandbox(self) -> bool:
+        return self.base_url == EMBEDDED_SANDBOX
+
+
+class LocationConfig(_Strict):
+    id: Annotated[int, Field(ge=1)]
+    name: str = ""
+    timezone: str = "America/New_York"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class SchedulesConfig(_Strict):
+    incremental: str | None = "0 * * * *"
+    full: str | None = "0 3 * * 0"
+
+    @field_validator("incremental", "full")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError(f"{value!r} is not a five-field cron expression")
+        return value
+
+
+class Org(_Strict):
+    id: str
+    name: str
+    rentmanager: RentManagerConfig
+    locations: list[LocationConfig] = Field(min_length=1)
+    entities: Literal["all"] | list[str] = "all"
+    property_ids: list[int] = Field(default_factory=list)
+    schedules: SchedulesConfig = SchedulesConfig()
+    compliance: dict[str, Any] = Field(default_factory=dict)
+    mappings: dict[str, Any] | str = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"{value!r} must be a slug: lower-case letters, digits, '-' or '_' (it becomes a partition key)")
+        return value
+
+    @field_validator("entities")
+    @classmethod
+    def _known(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            unknown = [v for v in value if v not in catalog.BY_NAME]
+            if unknown:
+                raise ValueError(f"unknown entities {unknown}; known: {', '.join(sorted(catalog.BY_NAME))}")
+        return value
+
+    @cached_property
+    def entity_names(self) -> list[str]:
+        return [e.name for e in catalog.ENTITIES] if self.entities == "all" else list(self.entities)
+
+    def credentials(self) -> dict[str, str]:
+        """Read the secrets from the environment now; a missing variable is named in the error."""
+        auth = self.rentmanager.auth
+        names = (
+            {"partner_token": auth.partner_token_env}
+            if auth.mode == "partner"
+            else {"username": auth.username_env, "password": auth.password_env}
+        )
+        out, missing = {}, []
+        for field, env in names.items():
+            value = os.environ.get(env or "")
+            if value:
+                out[field] = value
+            else:
+                missing.append(env)
+        if missing:
+            raise RegistryError(
+                f"org {self.id!r}: environment variable(s) {', '.join(str(m) for m in missing)} "
+                f"(rentmanager.auth) are not set"
+            )
+        return out
+
+
+class Registry(_Strict):
+    organizations: list[Org]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Registry:
+        seen: set[str] = set()
+        for org in self.organizations:
+            if org.id in seen:
+                raise ValueError(f"org id {org.id!r} appears twice")
+            seen.add(org.id)
+        return self
+
+    def get(self, org_id: str) -> Org:
+        for org in self.organizations:
+            if org.id == org_id:
+                return org
+        raise RegistryError(f"org {org_id!r} is not in the registry (known: {', '.join(self.ids)})")
+
+    @property
+    def ids(self) -> list[str]:
+        return [o.id for o in self.organizations]
+
+
+def _format_error(path: Path, data: Any, error: ValidationError) -> str:
+    lines = []
+    for err in error.errors():
+        loc = list(err["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] == "organizations" and isinstance(loc[1], int):
+            orgs = data.get("organizations") if isinstance(data, dict) else None
+            org_id = orgs[loc[1]].get("id") if isinstance(orgs, list) and isinstance(orgs[loc[1]], dict) else None
+            where = f"org {org_id!r}: " if org_id else f"organizations[{loc[1]}]: "
+            loc = loc[2:]
+        key = ".".join(str(p) for p in loc if not str(p).startswith("function-")) or "(top level)"
+        lines.append(f"{path.name}: {where}{key}: {err['msg']}")
+    return "invalid organisation registry " + str(path) + "\n  " + "\n  ".join(lines)
+
+
+def load_registry(path: Path | str | None = None) -> Registry:
+    """Load and validate the registry (default: settings' RM_PIPELINES_ORGS or the bundled demo registry)."""
+    if path is None:
+        from .settings import get_settings
+
+        path = get_settings().orgs_file
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise RegistryError(f"organisation registry {path} does not exist (set RM_PIPELINES_ORGS)") from None
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"organisation registry {path} is not valid YAML: {exc}") from None
+    try:
+        return Registry.model_validate(data)
+    except ValidationError as exc:
+        raise RegistryError(_format_error(path, data, exc)) from None

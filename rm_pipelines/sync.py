@@ -1,0 +1,252 @@
+"""One org's extraction run: Rent Manager → rm_raw, with watermarks and a sync-run record. No Dagster here.
+
+Entities are grouped into streams (an entity plus those riding in its pages) and streams run concurrently,
+sharing one authenticated client per location and therefore one token and one request budget. Each page is
+committed as it lands; an entity's watermark advances only after all its pages committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Engine
+
+from .orgs import Org
+from .rentmanager.catalog import Entity, Stream, plan_streams
+from .rentmanager.client import ClientStats, RentManagerClient
+from .rentmanager.errors import RentManagerError
+from .warehouse import ops
+from .warehouse.raw import LandResult, RawLander
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["incremental", "full"]
+ClientFactory = Callable[[Org, int, str], RentManagerClient]  # (org, location_id, timezone) -> client
+PROGRESS_EVERY_PAGES = 50
+
+
+class SyncError(RuntimeError):
+    """A stream failed; the message names org, entity, location and page."""
+
+
+@dataclass
+class EntityReport:
+    entity: str
+    mode: str
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    marked_deleted: int = 0
+    pages: int = 0
+    requests: int = 0
+    throttled: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+    watermark: datetime | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["watermark"] = self.watermark.isoformat() if self.watermark else None
+        return out
+
+
+@dataclass
+class SyncReport:
+    org_id: str
+    mode: str
+    entities: dict[str, EntityReport] = field(default_factory=dict)
+    seconds: float = 0.0
+    requests: int = 0
+    throttled: int = 0
+    retries: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _rows(entity: Entity, page: list[dict], strip: tuple[str, ...]) -> list[dict]:
+    """The rows of `entity` in a page: the records themselves, or their embedded `explode` list."""
+    if entity.explode:
+        rows = []
+        for record in page:
+            parent_id = record.get(entity.parent_key) if entity.parent_key else None
+            for child in record.get(entity.explode) or ():
+                if isinstance(child, dict) and entity.parent_key and child.get(entity.parent_key) is None:
+                    child = {**child, entity.parent_key: parent_id}
+                rows.append(child)
+        return rows
+    if strip:
+        return [{k: v for k, v in r.items() if k not in strip} if isinstance(r, dict) else r for r in page]
+    return page
+
+
+class OrgSync:
+    """Runs the selected entities of one org into rm_raw."""
+
+    def __init__(
+        self,
+        org: Org,
+        engine: Engine,
+        client_factory: ClientFactory,
+        *,
+        run_id: str | None,
+        logger: logging.Logger | Any = log,
+        on_entity_done: Callable[[EntityReport], None] | None = None,
+    ) -> None:
+        self.org = org
+        self.engine = engine
+        self.client_factory = client_factory
+        self.run_id = run_id
+        self.log = logger
+        self.on_entity_done = on_entity_done
+        self.lander = RawLander(engine, org_id=org.id, run_id=run_id)
+
+    def run(self, entity_names: Iterable[str], mode: Mode = "incremental") -> SyncReport:
+        names = list(entity_names)
+        report = SyncReport(org_id=self.org.id, mode=mode)
+        started, t0 = ops.utcnow(), time.monotonic()
+        sync_run = ops.start_sync_run(self.engine, run_id=self.run_id or "", org_id=self.org.id, mode=mode)
+        streams = plan_streams(names)
+        selected = set(names)
+        totals = ClientStats()
+        try:
+            for location in self.org.locations:
+                with self.client_factory(self.org, location.id, location.timezone) as client:
+                    workers = min(self.org.rentmanager.concurrency, len(streams)) or 1
+                    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"sync-{self.org.id}") as pool:
+                        futures = {
+                            pool.submit(self._run_stream, client, stream, selected, location.id, mode): stream
+                            for stream in streams
+                        }
+                        for future in as_completed(futures):
+                            for entity_report in future.result():
+                                _merge(report, entity_report, multi_location=len(self.org.locations) > 1)
+                                if entity_report.error:
+                                    report.errors.append(entity_report.error)
+                                elif self.on_entity_done:
+                                    self.on_entity_done(entity_report)
+                    for name in ("requests", "throttled", "retries", "reauthentications"):
+                        setattr(totals, name, getattr(totals, name) + getattr(client.stats, name))
+        finally:
+            report.seconds = time.monotonic() - t0
+            report.requests, report.throttled, report.retries = totals.requests, totals.throttled, totals.retries
+            ops.finish_sync_run(
+                self.engine, sync_run, status="success" if report.ok else "failed",
+                entities={k: v.as_dict() for k, v in report.entities.items()},
+                requests=totals.requests, throttled=totals.throttled, retries=totals.retries,
+                errors=report.errors, started_at=started,
+            )
+        return report
+
+    def _stream_mode(self, stream: Stream, selected: set[str], location_id: int, mode: Mode) -> tuple[str, datetime | None]:
+        if mode == "full" or not stream.primary.incremental:
+            return "full", None
+        marks = [ops.get_watermark(self.engine, self.org.id, location_id, e.name) for e in stream.entities if e.name in selected]
+        if not marks or any(m is None for m in marks):
+            return "full", None
+        return "incremental", min(m for m in marks if m is not None)
+
+    def _run_stream(self, client: RentManagerClient, stream: Stream, selected: set[str], location_id: int, mode: Mode) -> list[EntityReport]:
+        primary = stream.primary
+        targets = [e for e in stream.entities if e.name in selected]
+        stream_mode, since = self._stream_mode(stream, selected, location_id, mode)
+        reports = {e.name: EntityReport(entity=e.name, mode=stream_mode) for e in targets}
+        filters = list(primary.filters)
+        if since is not None:
+            overlap = timedelta(minutes=self.org.rentmanager.incremental_overlap_minutes)
+            filters.append((primary.cursor, "ge", since - overlap))
+        strip = tuple(r.explode for r in stream.riders if r.explode)
+        totals = {e.name: LandResult() for e in targets}
+        seen: dict[str, set[int]] = {e.name: set() for e in targets}
+        carrier_max: datetime | None = None  # the carrier's cursor when only its riders are selected
+        t0 = time.monotonic()
+        page_number = 0
+        with client.scoped_stats() as stats:
+            try:
+                for page in client.iter_pages(
+                    primary.path, filters=filters, fields=primary.fields or None, embeds=stream.embeds or None,
+                    page_size=self.org.rentmanager.page_size,
+                ):
+                    page_number = page.number
+                    if primary.name not in totals and primary.cursor:
+                        carrier_max = _max_cursor(page, primary.cursor, client, carrier_max)
+                    for entity in targets:
+                        rows = _rows(entity, page, strip if entity is primary else ())
+                        result = self.lander.land(entity, location_id, rows, client.tz)
+                        if result.rejected:
+                            ops.quarantine_rows(self.engine, [
+                                {**r, "org_id": self.org.id, "location_id": location_id, "entity": entity.name,
+                                 "stage": "extract", "run_id": self.run_id} for r in result.rejected
+                            ])
+                        if stream_mode == "full":
+                            seen[entity.name].update(
+                                r[entity.key] for r in rows if isinstance(r, dict) and isinstance(r.get(entity.key), int)
+                            )
+                        totals[entity.name].add(result)
+                        reports[entity.name].pages += 1
+                    if page.number % PROGRESS_EVERY_PAGES == 0:
+                        self.log.info(
+                            f"{self.org.id}/{primary.name}: page {page.number}"
+                            + (f" of {-(-page.total_results // self.org.rentmanager.page_size)}" if page.total_results else "")
+                            + f", {totals[targets[0].name].rows} rows so far"
+                        )
+            except (RentManagerError, OSError, ValueError) as exc:
+                at_page = getattr(exc, "page", None) or page_number + 1
+                message = (f"org {self.org.id!r} entity {primary.name!r} location {location_id} page {at_page}: "
+                           f"{exc} (committed pages are kept; the watermark did not move)")
+                self.log.error(message)
+                for r in reports.values():
+                    r.error = message
+                    _fill(r, totals[r.entity], stats, time.monotonic() - t0)
+                return list(reports.values())
+        for entity in targets:
+            report = reports[entity.name]
+            result = totals[entity.name]
+            if stream_mode == "full":
+                report.marked_deleted = self.lander.mark_deleted(entity, location_id, seen[entity.name])
+            watermark = totals[primary.name].max_update_date if primary.name in totals else carrier_max
+            ops.advance_watermark(
+                self.engine, org_id=self.org.id, location_id=location_id, entity=entity.name,
+                watermark=watermark if entity.incremental or entity.via else None, mode=stream_mode, run_id=self.run_id,
+            )
+            report.watermark = ops.get_watermark(self.engine, self.org.id, location_id, entity.name)
+            _fill(report, result, stats, time.monotonic() - t0)
+        return list(reports.values())
+
+
+def _max_cursor(page: list[dict], cursor: str, client: RentManagerClient, current: datetime | None) -> datetime | None:
+    for record in page:
+        value = client.parse_datetime(record.get(cursor)) if isinstance(record, dict) else None
+        if value is not None and (current is None or value > current):
+            current = value
+    return current
+
+
+def _fill(report: EntityReport, result: LandResult, stats: ClientStats, seconds: float) -> None:
+    report.rows = result.rows + len(result.rejected)
+    report.inserted, report.updated, report.unchanged = result.inserted, result.updated, result.unchanged
+    report.quarantined = len(result.rejected)
+    report.requests, report.throttled, report.retries = stats.requests, stats.throttled, stats.retries
+    report.seconds = round(seconds, 3)
+
+
+def _merge(report: SyncReport, entity_report: EntityReport, *, multi_location: bool) -> None:
+    existing = report.entities.get(entity_report.entity)
+    if existing is None or not multi_location:
+        report.entities[entity_report.entity] = entity_report
+        return
+    for name in ("rows", "inserted", "updated", "unchanged", "quarantined", "marked_deleted", "pages", "requests",
+                 "throttled", "retries", "seconds"):
+        setattr(existing, name, getattr(existing, name) + getattr(entity_report, name))
+    existing.error = existing.error or entity_report.error

@@ -1,0 +1,78 @@
+"""Engines for the EstateCore database: SQLite by default (one file per schema, WAL, busy timeout) or PostgreSQL.
+
+Tables live in three schemas: `estatecore` (the product tables), `rm_raw` (Rent Manager payloads as landed) and
+`ops` (sync state, runs, quarantine, audit). On PostgreSQL they are real schemas; on SQLite `rm_raw` and `ops`
+are attached database files next to the main file, which holds `estatecore`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+SCHEMAS = ("estatecore", "rm_raw", "ops")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password hidden, for logs and metadata."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    return url.get_backend_name() == "sqlite"
+
+
+def create_warehouse_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine with the schemas available: attached files on SQLite, created schemas on PostgreSQL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, echo=echo)
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3: COPY and pipelined executemany
+    engine = create_engine(parsed, echo=echo, pool_pre_ping=True, future=True)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            for schema in SCHEMAS:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    return engine
+
+
+def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise ValueError("the EstateCore warehouse needs a SQLite file, not an in-memory database")
+    main = Path(database).resolve()
+    main.parent.mkdir(parents=True, exist_ok=True)
+    attached = {schema: main.with_name(f"{main.stem}.{schema}{main.suffix or '.sqlite'}") for schema in SCHEMAS[1:]}
+    engine = create_engine(
+        f"sqlite:///{main}",
+        echo=echo,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        execution_options={"schema_translate_map": {"estatecore": None}},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+        # Let SQLAlchemy manage transactions (pysqlite's own BEGIN handling defers them badly).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        for schema, path in attached.items():
+            cur.execute(f"ATTACH DATABASE '{path}' AS {schema}")
+        for schema in ("main", *attached):
+            cur.execute(f"PRAGMA {schema}.journal_mode=WAL")
+            cur.execute(f"PRAGMA {schema}.synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # noqa: ANN001
+        # IMMEDIATE: take the write lock up front so concurrent writers wait (busy timeout) instead of
+        # failing on a lock upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

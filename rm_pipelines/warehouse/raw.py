@@ -1,0 +1,201 @@
+"""`rm_raw.<entity>`: Rent Manager payloads exactly as returned, one row per (org, location, key).
+
+Each row keeps the payload JSON, the parent key, UpdateDate (UTC), a content hash and when/which run landed
+it. Landing a page writes only new or changed rows (by content hash) and reports inserted / updated /
+unchanged counts; rows that cannot be keyed are returned for quarantine, never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import BigInteger, Column, DateTime, Engine, Index, Integer, MetaData, String, Table, Text
+
+from ..rentmanager.catalog import ENTITIES, Entity
+from ..rentmanager.dates import parse_rm_datetime
+from .db import is_sqlite
+
+metadata = MetaData(schema="rm_raw")
+
+
+def _raw_table(entity: Entity) -> Table:
+    return Table(
+        entity.raw_table,
+        metadata,
+        Column("org_id", String(64), primary_key=True),
+        Column("location_id", Integer, primary_key=True),
+        Column("rm_id", BigInteger, primary_key=True, comment=f"Rent Manager {entity.key}"),
+        Column("parent_rm_id", BigInteger, nullable=True, comment=entity.parent_key),
+        Column("update_date", DateTime(timezone=True), nullable=True, comment="UpdateDate, UTC"),
+        Column("content_hash", String(32), nullable=False),
+        Column("payload", Text, nullable=False, comment="JSON as returned by Rent Manager"),
+        Column("extracted_at", DateTime(timezone=True), nullable=False),
+        Column("run_id", String(64), nullable=True),
+        Column("deleted_at", DateTime(timezone=True), nullable=True,
+               comment="set when a complete sync no longer returns the key (Rent Manager hard-deletes)"),
+        Index(f"ix_{entity.raw_table}_update_date", "org_id", "update_date"),
+        comment=entity.description,
+    )
+
+
+RAW_TABLES: dict[str, Table] = {e.name: _raw_table(e) for e in ENTITIES}
+RAW_COLUMNS = ("org_id", "location_id", "rm_id", "parent_rm_id", "update_date", "content_hash", "payload",
+               "extracted_at", "run_id", "deleted_at")
+RAW_SCHEMA = [(c.name, str(c.type)) for c in RAW_TABLES["tenants"].columns]
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    """Stable hash of a record's content (key order does not matter)."""
+    return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+
+
+@dataclass
+class LandResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # {"raw": row, "rm_key": ..., "reasons": [...]}
+    max_update_date: datetime | None = None
+
+    def add(self, other: LandResult) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected.extend(other.rejected)
+        if other.max_update_date and (self.max_update_date is None or other.max_update_date > self.max_update_date):
+            self.max_update_date = other.max_update_date
+
+    @property
+    def rows(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+
+class RawLander:
+    """Writes pages into rm_raw tables for one org; safe to share between threads (writes are serialised)."""
+
+    def __init__(self, engine: Engine, *, org_id: str, run_id: str | None) -> None:
+        self.engine = engine
+        self.org_id = org_id
+        self.run_id = run_id
+        self._sqlite = is_sqlite(engine)
+        self._write_lock = threading.Lock()
+        self._sql: dict[str, tuple[str, str]] = {}
+
+    def _statements(self, entity: Entity) -> tuple[str, str]:
+        cached = self._sql.get(entity.name)
+        if cached:
+            return cached
+        table = f"rm_raw.{entity.raw_table}"
+        ph = "?" if self._sqlite else "%s"
+        cols = ", ".join(RAW_COLUMNS)
+        values = ", ".join([ph] * len(RAW_COLUMNS))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in RAW_COLUMNS[3:])
+        upsert = (f"INSERT INTO {table} ({cols}) VALUES ({values}) "
+                  f"ON CONFLICT (org_id, location_id, rm_id) DO UPDATE SET {updates}")
+        lookup = f"SELECT rm_id, content_hash, deleted_at IS NOT NULL FROM {table} WHERE org_id = {ph} AND location_id = {ph} AND rm_id "
+        self._sql[entity.name] = (upsert, lookup)
+        return upsert, lookup
+
+    def land(self, entity: Entity, location_id: int, records: list[dict[str, Any]], tz: ZoneInfo) -> LandResult:
+        """Land one page of records; returns counts and rejected rows (for quarantine)."""
+        result = LandResult()
+        if not records:
+            return result
+        now = datetime.now(timezone.utc)
+        prepared: dict[int, tuple] = {}
+        cursor_field = entity.cursor or "UpdateDate"
+        for record in records:
+            key = record.get(entity.key) if isinstance(record, dict) else None
+            if not isinstance(key, int) or isinstance(key, bool):
+                result.rejected.append({"raw": record, "rm_key": key,
+                                        "reasons": [f"missing or non-integer key {entity.key}"]})
+                continue
+            try:
+                updated_at = parse_rm_datetime(record.get(cursor_field), tz)
+            except (ValueError, TypeError):
+                result.rejected.append({"raw": record, "rm_key": key,
+                                        "reasons": [f"unreadable {cursor_field} {record.get(cursor_field)!r}"]})
+                continue
+            if updated_at is not None:
+                updated_at = updated_at.astimezone(timezone.utc)
+                if result.max_update_date is None or updated_at > result.max_update_date:
+                    result.max_update_date = updated_at
+            parent = record.get(entity.parent_key) if entity.parent_key else None
+            body = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+            prepared[key] = (
+                self.org_id,
+                location_id,
+                key,
+                parent if isinstance(parent, int) and not isinstance(parent, bool) else None,
+                _db_time(updated_at, self._sqlite),
+                hashlib.blake2b(body, digest_size=16).hexdigest(),
+                body.decode(),
+                _db_time(now, self._sqlite),
+                self.run_id,
+                None,
+            )
+        if not prepared:
+            return result
+        upsert, lookup = self._statements(entity)
+        keys = list(prepared)
+        with self._write_lock, self.engine.begin() as conn:
+            if self._sqlite:
+                sql = lookup + "IN (" + ",".join("?" * len(keys)) + ")"
+                found = conn.exec_driver_sql(sql, (self.org_id, location_id, *keys)).fetchall()
+            else:
+                found = conn.exec_driver_sql(lookup + "= ANY(%s)", (self.org_id, location_id, keys)).fetchall()
+            existing = {rm_id: (digest, bool(deleted)) for rm_id, digest, deleted in found}
+            rows = []
+            for key, row in prepared.items():
+                old = existing.get(key)
+                if old is None:
+                    result.inserted += 1
+                elif old[0] != row[5] or old[1]:  # changed, or back after a delete
+                    result.updated += 1
+                else:
+                    result.unchanged += 1
+                    continue
+                rows.append(row)
+            if rows:
+                conn.exec_driver_sql(upsert, rows)
+        return result
+
+
+    def mark_deleted(self, entity: Entity, location_id: int, seen: set[int]) -> int:
+        """After a complete sync: flag rows whose keys Rent Manager no longer returns. Returns how many."""
+        table = f"rm_raw.{entity.raw_table}"
+        ph = "?" if self._sqlite else "%s"
+        with self._write_lock, self.engine.begin() as conn:
+            live = conn.exec_driver_sql(
+                f"SELECT rm_id FROM {table} WHERE org_id = {ph} AND location_id = {ph} AND deleted_at IS NULL",
+                (self.org_id, location_id),
+            ).fetchall()
+            gone = [(_db_time(datetime.now(timezone.utc), self._sqlite), self.org_id, location_id, k)
+                    for (k,) in live if k not in seen]
+            if gone:
+                conn.exec_driver_sql(
+                    f"UPDATE {table} SET deleted_at = {ph} WHERE org_id = {ph} AND location_id = {ph} AND rm_id = {ph}",
+                    gone,
+                )
+        return len(gone)
+
+
+def _db_time(value: datetime | None, sqlite: bool) -> Any:
+    if value is None or not sqlite:
+        return value
+    # SQLAlchemy's SQLite DateTime storage format, so typed reads work.
+    return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the rm_raw and ops tables that do not exist yet."""
+    from . import ops
+
+    metadata.create_all(engine)
+    ops.metadata.create_all(engine)
