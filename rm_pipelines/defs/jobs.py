@@ -1,0 +1,10 @@
+"""Jobs: the Rent Manager sync of one org (a partition of `org`)."""
+
+import dagster as dg
+
+rentmanager_sync_job = dg.define_asset_job(
+    name="rentmanager_sync",
+    selection=dg.AssetSelection.groups("rentmanager"),
+    description="Extract every Rent Manager entity of one org into rm_raw (incremental unless configured full).",
+    tags={"rm/job": "sync"},
+)
