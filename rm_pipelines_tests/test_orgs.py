@@ -1,0 +1,71 @@
+import textwrap
+
+import pytest
+
+from rm_pipelines.orgs import RegistryError, load_registry
+from rm_pipelines.settings import BUNDLED_ORGS_FILE
+
+
+def write(tmp_path, text):
+    path = tmp_path / "organizations.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+GOOD = """
+organizations:
+  - id: acme
+    name: Acme Residential
+    rentmanager:
+      company_code: acme
+      auth: {mode: partner, partner_token_env: ACME_RM_PARTNER_TOKEN}
+    locations: [{id: 1, timezone: America/Chicago}, {id: 3, timezone: America/Denver}]
+    entities: [tenants, charges]
+"""
+
+
+def test_bundled_registry_is_valid():
+    registry = load_registry(BUNDLED_ORGS_FILE)
+    assert registry.ids == ["demo"]
+    assert registry.get("demo").rentmanager.is_embedded_sandbox
+
+
+def test_company_code_becomes_the_api_host(tmp_path):
+    org = load_registry(write(tmp_path, GOOD)).get("acme")
+    assert org.rentmanager.url == "https://acme.api.rentmanager.com"
+    assert org.entity_names == ["tenants", "charges"]
+    assert [loc.id for loc in org.locations] == [1, 3]
+
+
+@pytest.mark.parametrize(
+    ("replace", "expected"),
+    [
+        (("partner_token_env: ACME_RM_PARTNER_TOKEN", "partner_token_env: s3cr3t-value!"), "org 'acme': rentmanager.auth.partner_token_env"),
+        (("mode: partner, partner_token_env: ACME_RM_PARTNER_TOKEN", "mode: user"), "org 'acme': rentmanager.auth"),
+        (("America/Chicago", "Mars/Olympus"), "org 'acme': locations.0.timezone"),
+        (("[tenants, charges]", "[tenants, leeses]"), "org 'acme': entities"),
+        (("company_code: acme", "company_code: acme\n      base_url: http://x"), "org 'acme': rentmanager"),
+        (("id: acme", "id: Acme Corp"), "org 'Acme Corp': id"),
+        (("name: Acme Residential", "name: Acme Residential\n    colour: red"), "org 'acme': colour"),
+    ],
+)
+def test_bad_registry_fails_naming_org_and_key(tmp_path, replace, expected):
+    path = write(tmp_path, GOOD.replace(*replace))
+    with pytest.raises(RegistryError) as info:
+        load_registry(path)
+    assert expected in str(info.value)
+
+
+def test_missing_secret_variable_is_named_not_leaked(tmp_path, monkeypatch):
+    monkeypatch.delenv("ACME_RM_PARTNER_TOKEN", raising=False)
+    org = load_registry(write(tmp_path, GOOD)).get("acme")
+    with pytest.raises(RegistryError, match="ACME_RM_PARTNER_TOKEN"):
+        org.credentials()
+    monkeypatch.setenv("ACME_RM_PARTNER_TOKEN", "tok-123")
+    assert org.credentials() == {"partner_token": "tok-123"}
+
+
+def test_duplicate_org_ids_rejected(tmp_path):
+    doubled = GOOD + GOOD.split("organizations:")[1]
+    with pytest.raises(RegistryError, match="appears twice"):
+        load_registry(write(tmp_path, doubled))
