@@ -133,7 +133,7 @@ def main() -> None:
                     continue
                 result = json.loads(child.stdout.strip().splitlines()[-1])
                 result["sandbox_startup_seconds"] = round(startup, 1)
-                result["sandbox_stats"] = httpx.get(f"{url}/_sandbox/stats").json().get("status_codes")
+                result["sandbox_stats"] = httpx.get(f"{url}/_sandbox/stats").json().get("by_status")
                 print(json.dumps(result), flush=True)
             finally:
                 proc.terminate()

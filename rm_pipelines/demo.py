@@ -46,7 +46,10 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
     result = job.execute_in_process(
         instance=instance,
         partition_key=org.id,
-        run_config={"ops": {"rentmanager_extract": {"config": {"mode": mode}}}},
+        run_config={
+            "ops": {"rentmanager_extract": {"config": {"mode": mode}}},
+            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        },
         raise_on_error=False,
         tags={"rm/org": org.id, "rm/mode": mode},
     )

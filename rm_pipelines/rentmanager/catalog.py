@@ -47,9 +47,9 @@ class Entity:
         return self.name
 
 
-def _udfs(parent: str, path: str, parent_key: str) -> Entity:
+def _udfs(name: str, parent: str, path: str, parent_key: str) -> Entity:
     return Entity(
-        name=f"{parent[:-1] if parent.endswith('s') else parent}_udfs",
+        name=name,
         path=path,
         key="UserDefinedValueID",
         description=f"User-defined field values of {parent} (program elections, compliance inputs)",
@@ -100,10 +100,10 @@ ENTITIES: tuple[Entity, ...] = (
            parent="owners", parent_key="OwnerID", explode="OwnerContracts", via="owners"),
     Entity("prospects", "Prospects", "ProspectID", "Prospects"),
     Entity("user_defined_fields", "UserDefinedFields", "UserDefinedFieldID", "User-defined field definitions"),
-    _udfs("properties", "Properties", "PropertyID"),
-    _udfs("units", "Units", "UnitID"),
-    _udfs("tenants", "Tenants", "TenantID"),
-    _udfs("contacts", "Contacts", "ContactID"),
+    _udfs("property_udfs", "properties", "Properties", "PropertyID"),
+    _udfs("unit_udfs", "units", "Units", "UnitID"),
+    _udfs("tenant_udfs", "tenants", "Tenants", "TenantID"),
+    _udfs("contact_udfs", "contacts", "Contacts", "ContactID"),
     Entity("violations", "Violations", "ViolationID", "HOA violations"),
     Entity("violation_codes", "ViolationCodes", "ViolationCodeID", "HOA violation codes"),
     Entity("association_settings", "AssociationSettings", "AssociationSettingsID", "HOA association settings",

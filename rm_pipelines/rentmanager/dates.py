@@ -8,7 +8,7 @@ and render outgoing filter values back in that local time.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 _TIMESTAMP = re.compile(
@@ -23,21 +23,37 @@ def parse_rm_datetime(value: str | None, tz: ZoneInfo) -> datetime | None:
     """
     if value is None or value == "":
         return None
-    m = _TIMESTAMP.match(value.strip())
-    if not m:
-        raise ValueError(f"not a Rent Manager timestamp: {value!r}")
-    year, month, day, hh, mm, ss, frac, offset = m.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
-    naive = datetime(int(year), int(month), int(day), int(hh or 0), int(mm or 0), int(ss or 0), micro)
-    if offset is None:
-        return naive.replace(tzinfo=tz)
-    if offset == "Z":
-        return naive.replace(tzinfo=timezone.utc)
-    sign = 1 if offset[0] == "+" else -1
-    digits = offset[1:].replace(":", "")
-    from datetime import timedelta
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (ValueError, TypeError):
+        if not isinstance(value, str) or not _TIMESTAMP.match(value.strip()):
+            raise ValueError(f"not a Rent Manager timestamp: {value!r}") from None
+        parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
-    return naive.replace(tzinfo=timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))))
+
+class UtcConverter:
+    """Fast local-naive → UTC conversion for bulk rows: the zone's offset is looked up once per local hour."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._offsets: dict[tuple[int, int, int, int], timedelta] = {}
+
+    def naive_utc(self, value: str | None) -> datetime | None:
+        """UTC wall time (naive) of a Rent Manager timestamp, or None when blank."""
+        if value is None or value == "":
+            return None
+        try:
+            naive = datetime.fromisoformat(value)
+        except (ValueError, TypeError):
+            naive = parse_rm_datetime(value, self.tz)
+        if naive.tzinfo is not None:
+            return naive.astimezone(timezone.utc).replace(tzinfo=None)
+        hour = (naive.year, naive.month, naive.day, naive.hour)
+        offset = self._offsets.get(hour)
+        if offset is None:
+            offset = self._offsets[hour] = self.tz.utcoffset(naive) or timedelta(0)
+        return naive - offset
 
 
 def format_rm_datetime(value: datetime | date, tz: ZoneInfo) -> str:
@@ -49,5 +65,3 @@ def format_rm_datetime(value: datetime | date, tz: ZoneInfo) -> str:
     return value.strftime("%Y-%m-%d")
 
 
-def to_utc(value: datetime | None) -> datetime | None:
-    return value.astimezone(timezone.utc) if value is not None else None

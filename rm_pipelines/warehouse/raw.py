@@ -15,10 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import BigInteger, Column, DateTime, Engine, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, MetaData, String, Table, Text
 
 from ..rentmanager.catalog import ENTITIES, Entity
-from ..rentmanager.dates import parse_rm_datetime
+from ..rentmanager.dates import UtcConverter
 from .db import is_sqlite
 
 metadata = MetaData(schema="rm_raw")
@@ -39,7 +39,6 @@ def _raw_table(entity: Entity) -> Table:
         Column("run_id", String(64), nullable=True),
         Column("deleted_at", DateTime(timezone=True), nullable=True,
                comment="set when a complete sync no longer returns the key (Rent Manager hard-deletes)"),
-        Index(f"ix_{entity.raw_table}_update_date", "org_id", "update_date"),
         comment=entity.description,
     )
 
@@ -107,39 +106,45 @@ class RawLander:
         result = LandResult()
         if not records:
             return result
-        now = datetime.now(timezone.utc)
-        prepared: dict[int, tuple] = {}
+        sqlite = self._sqlite
+        now = _db_time(datetime.now(timezone.utc), sqlite)
+        to_utc = UtcConverter(tz).naive_utc
+        dumps, blake2b, sort_keys = orjson.dumps, hashlib.blake2b, orjson.OPT_SORT_KEYS
+        org_id, run_id, key_field, parent_key = self.org_id, self.run_id, entity.key, entity.parent_key
         cursor_field = entity.cursor or "UpdateDate"
+        prepared: dict[int, tuple] = {}
+        max_seen: datetime | None = None
         for record in records:
-            key = record.get(entity.key) if isinstance(record, dict) else None
-            if not isinstance(key, int) or isinstance(key, bool):
+            key = record.get(key_field) if isinstance(record, dict) else None
+            if type(key) is not int:
                 result.rejected.append({"raw": record, "rm_key": key,
-                                        "reasons": [f"missing or non-integer key {entity.key}"]})
+                                        "reasons": [f"missing or non-integer key {key_field}"]})
                 continue
             try:
-                updated_at = parse_rm_datetime(record.get(cursor_field), tz)
+                updated_at = to_utc(record.get(cursor_field))
             except (ValueError, TypeError):
                 result.rejected.append({"raw": record, "rm_key": key,
                                         "reasons": [f"unreadable {cursor_field} {record.get(cursor_field)!r}"]})
                 continue
-            if updated_at is not None:
-                updated_at = updated_at.astimezone(timezone.utc)
-                if result.max_update_date is None or updated_at > result.max_update_date:
-                    result.max_update_date = updated_at
-            parent = record.get(entity.parent_key) if entity.parent_key else None
-            body = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+            if updated_at is not None and (max_seen is None or updated_at > max_seen):
+                max_seen = updated_at
+            parent = record.get(parent_key) if parent_key else None
+            body = dumps(record, option=sort_keys)
             prepared[key] = (
-                self.org_id,
+                org_id,
                 location_id,
                 key,
-                parent if isinstance(parent, int) and not isinstance(parent, bool) else None,
-                _db_time(updated_at, self._sqlite),
-                hashlib.blake2b(body, digest_size=16).hexdigest(),
+                parent if type(parent) is int else None,
+                (updated_at.isoformat(" ", "microseconds") if sqlite else updated_at.replace(tzinfo=timezone.utc))
+                if updated_at is not None else None,
+                blake2b(body, digest_size=16).hexdigest(),
                 body.decode(),
-                _db_time(now, self._sqlite),
-                self.run_id,
+                now,
+                run_id,
                 None,
             )
+        if max_seen is not None:
+            result.max_update_date = max_seen.replace(tzinfo=timezone.utc)
         if not prepared:
             return result
         upsert, lookup = self._statements(entity)
@@ -190,7 +195,7 @@ def _db_time(value: datetime | None, sqlite: bool) -> Any:
     if value is None or not sqlite:
         return value
     # SQLAlchemy's SQLite DateTime storage format, so typed reads work.
-    return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def ensure_schema(engine: Engine) -> None:

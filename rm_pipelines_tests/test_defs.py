@@ -1,0 +1,94 @@
+"""Dagster: definitions load; the extraction materializes per org partition; the registry sensor."""
+
+from __future__ import annotations
+
+import dagster as dg
+from sqlalchemy import text
+
+from rm_pipelines.definitions import defs as load_defs
+from rm_pipelines.defs.assets import rentmanager_extract
+from rm_pipelines.defs.partitions import org_partitions
+from rm_pipelines.defs.resources import RentManagerResource, WarehouseResource
+from rm_pipelines.defs.sensors import org_registry_sensor
+from rm_pipelines.rentmanager.catalog import ENTITIES
+from rm_pipelines.warehouse.db import create_warehouse_engine
+
+
+def test_definitions_load_with_an_asset_per_catalog_entity():
+    defs = load_defs()
+    dg.Definitions.validate_loadable(defs)
+    keys = defs.resolve_all_asset_keys()
+    assert {dg.AssetKey(e.asset_path) for e in ENTITIES} <= set(keys)
+    assert defs.resolve_job_def("rentmanager_sync") is not None
+    assert {s.name for s in defs.schedules} == {"demo_incremental_sync", "demo_full_sync"}
+    assert defs.resolve_sensor_def("org_registry_sensor") is not None
+
+
+def _materialize(instance, registry_file, sqlite_url, selection=None, mode="incremental"):
+    return dg.materialize(
+        [rentmanager_extract],
+        instance=instance,
+        partition_key="acme",
+        selection=selection,
+        resources={
+            "rentmanager": RentManagerResource(orgs_file=str(registry_file)),
+            "warehouse": WarehouseResource(database_url=sqlite_url),
+        },
+        run_config={"ops": {"rentmanager_extract": {"config": {"mode": mode}}}},
+        raise_on_error=False,
+    )
+
+
+def test_materialize_every_entity_for_an_org_partition(registry_file, sqlite_url, sandbox):
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("org", ["acme"])
+        result = _materialize(instance, registry_file, sqlite_url)
+        assert result.success
+        mats = {m.asset_key.path[-1]: m for m in result.asset_materializations_for_node("rentmanager_extract")}
+        assert set(mats) == {e.name for e in ENTITIES}
+        tenants = mats["tenants"].metadata
+        assert tenants["dagster/row_count"].value == sandbox.store.count("Tenants") > 0
+        assert tenants["requests"].value >= 1 and tenants["mode"].value == "full"
+        assert "[REDACTED]" not in str(tenants) and "demo-password" not in str(result.all_events)
+        # the materialization is recorded against the org partition
+        assert instance.get_materialized_partitions(dg.AssetKey(["rentmanager", "tenants"])) == {"acme"}
+
+
+def test_subset_materializes_only_the_selection(registry_file, sqlite_url, sandbox):
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("org", ["acme"])
+        result = _materialize(instance, registry_file, sqlite_url, selection=["rentmanager/units", "rentmanager/payment_allocations"])
+        assert result.success
+        names = {m.asset_key.path[-1] for m in result.asset_materializations_for_node("rentmanager_extract")}
+        assert names == {"units", "payment_allocations"}
+        engine = create_warehouse_engine(sqlite_url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM rm_raw.payment_allocations")).scalar_one() > 0
+            assert conn.execute(text("SELECT count(*) FROM rm_raw.payments")).scalar_one() == 0
+
+
+def test_failure_fails_the_step_naming_org_entity_and_page(registry_file, sqlite_url, sandbox):
+    sandbox.faults.malformed_page = ("Tenants", 1)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("org", ["acme"])
+        result = _materialize(instance, registry_file, sqlite_url, selection=["rentmanager/tenants", "rentmanager/units"])
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        message = str(failure.event_specific_data.error.message) + str(failure.event_specific_data.user_failure_data)
+        assert "org 'acme'" in message and "entity 'tenants'" in message and "page 1" in message
+        names = {m.asset_key.path[-1] for m in result.asset_materializations_for_node("rentmanager_extract")}
+        assert names == {"units"}  # the stream that succeeded is still recorded
+
+
+def test_registry_sensor_keeps_partitions_equal_to_the_registry(registry_file):
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("org", ["gone-org"])
+        context = dg.build_sensor_context(instance=instance, resources={"rentmanager": RentManagerResource(orgs_file=str(registry_file))})
+        result = org_registry_sensor(context)
+        requests = result.dynamic_partitions_requests
+        added = [r for r in requests if isinstance(r, dg.AddDynamicPartitionsRequest)]
+        deleted = [r for r in requests if isinstance(r, dg.DeleteDynamicPartitionsRequest)]
+        assert added[0].partition_keys == ["acme"] and deleted[0].partition_keys == ["gone-org"]
+        instance.add_dynamic_partitions(org_partitions.name, ["acme"])
+        instance.delete_dynamic_partition(org_partitions.name, "gone-org")
+        assert isinstance(org_registry_sensor(context), dg.SkipReason)
