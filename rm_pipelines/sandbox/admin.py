@@ -1,0 +1,76 @@
+"""`/_sandbox/` admin endpoints: steer a running server (faults, config, churn, stats) from another process."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .responses import json_obj
+from .timeutil import wire
+
+if TYPE_CHECKING:
+    from .app import SandboxApi
+
+
+def admin_routes(api: SandboxApi) -> list[Route]:
+    """Routes under /_sandbox/: no auth, no rate limit, not counted in stats."""
+
+    async def faults(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                api.faults.update(orjson.loads(await request.body() or b"{}"))
+            except (ValueError, TypeError, IndexError, AttributeError, orjson.JSONDecodeError) as exc:
+                return json_obj({"error": str(exc)}, 400)
+        return json_obj(api.faults.to_dict())
+
+    async def config(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                changes = orjson.loads(await request.body() or b"{}")
+                api.config.update(changes)
+            except (ValueError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
+                return json_obj({"error": str(exc)}, 400)
+            if "fault_seed" in changes:
+                api.faults.reseed(api.config.fault_seed)
+        return json_obj(api.config.to_dict())
+
+    async def churn(request: Request) -> Response:
+        try:
+            body = orjson.loads(await request.body() or b"{}")
+            changes, deletes = int(body.get("changes", 0)), int(body.get("deletes", 0))
+            seed = body.get("seed")
+        except (ValueError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
+            return json_obj({"error": str(exc)}, 400)
+        result = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: api.store.churn(changes, deletes, None if seed is None else int(seed)))
+        return json_obj(result.to_dict())
+
+    async def stats(request: Request) -> Response:
+        if request.method == "POST":  # POST resets
+            api.stats.reset()
+        return json_obj(api.stats.to_dict())
+
+    async def state(request: Request) -> Response:
+        return json_obj({
+            "units": api.store.units, "seed": api.store.seed, "path": str(api.store.path),
+            "counts": {c: api.store.count(c) for c in api.store.collections()},
+            "live_tokens": api.tokens.live_count(), "now": wire(api.store.now()),
+        })
+
+    async def reset_limits(request: Request) -> Response:
+        api.limiter.reset()
+        return Response(status_code=204)
+
+    return [
+        Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
+        Route("/_sandbox/config", config, methods=["GET", "POST"]),
+        Route("/_sandbox/churn", churn, methods=["POST"]),
+        Route("/_sandbox/stats", stats, methods=["GET", "POST"]),
+        Route("/_sandbox/state", state, methods=["GET"]),
+        Route("/_sandbox/ratelimit/reset", reset_limits, methods=["POST"]),
+    ]
