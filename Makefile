@@ -15,15 +15,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install rm_pipelines with its test tools
 
-demo: $(STAMP) ## extract the demo org from the embedded sandbox into the SQLite warehouse
+$(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
+	cp rm_pipelines/dagster.local.yaml $@
+
+demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## extract the demo org from the embedded sandbox into the SQLite warehouse
 	$(BIN)/rm-pipelines demo
 
 test: $(STAMP) ## run the test suite (PostgreSQL tests use 127.0.0.1:5432)
 	$(BIN)/python -m pytest
 
-dev: $(STAMP) ## open the Dagster web UI on the embedded defaults (http://127.0.0.1:3000)
-	@mkdir -p $(DAGSTER_HOME)
+dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## open the Dagster web UI on the embedded defaults (http://127.0.0.1:3000)
 	. $(BIN)/activate && dg dev --use-active-venv --port 3000
 
 system-deps: ## Debian packages the project needs at run time (PDF rendering)

@@ -5,17 +5,24 @@ from __future__ import annotations
 import os
 import sys
 import time
+import shutil
+from pathlib import Path
 from typing import TextIO
 
-from .settings import get_settings
+from .settings import PACKAGE_DIR, get_settings
+
+LOCAL_INSTANCE_CONFIG = PACKAGE_DIR / "dagster.local.yaml"
 
 
 def _instance():
     import dagster as dg
 
     settings = get_settings()
-    home = os.environ.setdefault("DAGSTER_HOME", str(settings.data_dir / "dagster_home"))
-    os.makedirs(home, exist_ok=True)
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.data_dir / "dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        shutil.copy(LOCAL_INSTANCE_CONFIG, config)
     return dg.DagsterInstance.get()
 
 
