@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--no-limit-only", action="store_true", help="skip the rate-limited scenario")
     parser.add_argument("--limit-only", action="store_true", help="skip the unlimited scenario")
     parser.add_argument("--entities", nargs="*", help="catalog entities (default: all)")
+    parser.add_argument("--state-dir", type=Path, help="keep sandbox portfolios here between runs (default: a temp dir)")
     parser.add_argument("--scenario", help=argparse.SUPPRESS)  # internal: run one scenario in this process
     args = parser.parse_args()
 
@@ -119,7 +120,8 @@ def main() -> None:
         print(json.dumps(run_scenario(spec["url"], spec["units"], spec["limit"], spec["entities"], Path(spec["work"]))))
         return
 
-    state_dir = Path(tempfile.mkdtemp(prefix="rm-bench-state-"))
+    state_dir = args.state_dir or Path(tempfile.mkdtemp(prefix="rm-bench-state-"))
+    state_dir.mkdir(parents=True, exist_ok=True)
     for units in args.units:
         limits = ([] if args.no_limit_only else [args.limit]) + ([] if args.limit_only else [None])
         for limit in limits:
