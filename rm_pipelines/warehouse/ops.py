@@ -1,4 +1,8 @@
-"""`ops` tables: sync watermarks, sync runs and the quarantine of rows that could not be loaded."""
+"""`ops` tables: sync watermarks, sync runs, the quarantine of rows that could not be loaded, the audit log of
+EstateCore changes, load watermarks per EstateCore table and data-quality scores.
+
+The tables are created by the Alembic migrations (`migrate.py`); these definitions are what the code uses.
+"""
 
 from __future__ import annotations
 
@@ -71,7 +75,58 @@ quarantine = Table(
     Column("raw", Text, nullable=False, comment="the row exactly as received"),
     Column("run_id", String(64), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("table_name", String(80), nullable=True, comment="EstateCore table the row was bound for (load stage)"),
+    Column("content_hash", String(32), nullable=True, comment="rm_raw content hash of the quarantined version"),
+    Column("resolved_at", DateTime(timezone=True), nullable=True,
+           comment="set when a later version of the row loaded, or the row was deleted in Rent Manager"),
     Index("ix_quarantine_org_entity", "org_id", "entity"),
+    Index("ix_quarantine_open", "org_id", "table_name", "resolved_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("org_id", String(64), nullable=False),
+    Column("table_name", String(80), nullable=False),
+    Column("location_id", Integer, nullable=True),
+    Column("rm_key", String(128), nullable=False, comment="natural key of the row (Rent Manager key, or BIN …)"),
+    Column("action", String(8), nullable=False, comment="insert | update | delete | revive"),
+    Column("changed", Text, nullable=True,
+           comment="JSON {column: [old, new]} for updates (sensitive values masked); null for inserts/deletes"),
+    Column("run_id", String(64), nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_audit_log_org_table_at", "org_id", "table_name", "at"),
+)
+
+load_state = Table(
+    "load_state",
+    metadata,
+    Column("org_id", String(64), primary_key=True),
+    Column("table_name", String(80), primary_key=True),
+    Column("source", String(80), primary_key=True, comment="rm_raw entity read (or '' for derived tables)"),
+    Column("watermark", DateTime(timezone=True), nullable=True,
+           comment="rm_raw rows landed or flagged deleted after this (UTC) are loaded next time"),
+    Column("mapping_version", String(32), nullable=True),
+    Column("last_mode", String(16), nullable=False),
+    Column("last_run_id", String(64), nullable=True),
+    Column("last_success_at", DateTime(timezone=True), nullable=False),
+)
+
+dq_scores = Table(
+    "dq_scores",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("org_id", String(64), nullable=False),
+    Column("table_name", String(80), nullable=False),
+    Column("gate", String(16), nullable=False, comment="load (pandera + mapping) | gx (expectation suite)"),
+    Column("run_id", String(64), nullable=True),
+    Column("measured_at", DateTime(timezone=True), nullable=False),
+    Column("rows_evaluated", BigInteger, nullable=False),
+    Column("rows_passed", BigInteger, nullable=False),
+    Column("score", Float, nullable=False, comment="share of rows passing every gate, 0..1"),
+    Column("details", Text, nullable=True, comment="JSON"),
+    Index("ix_dq_scores_org_table", "org_id", "table_name", "measured_at"),
 )
 
 
@@ -173,6 +228,8 @@ def quarantine_rows(engine: Engine, rows: list[dict[str, Any]]) -> None:
     stage, reasons (list[str]), raw (the original row), run_id."""
     if not rows:
         return
+    from .sensitive import protect_raw
+
     now = utcnow()
     with engine.begin() as conn:
         conn.execute(
@@ -182,9 +239,87 @@ def quarantine_rows(engine: Engine, rows: list[dict[str, Any]]) -> None:
                     **r,
                     "rm_key": None if r.get("rm_key") is None else str(r["rm_key"]),
                     "reasons": orjson.dumps(list(r["reasons"])).decode(),
-                    "raw": orjson.dumps(r["raw"], default=str).decode(),
+                    # sensitive values stay encrypted in the quarantine too
+                    "raw": orjson.dumps(protect_raw(r["entity"], r["raw"]) or r["raw"], default=str).decode(),
                     "created_at": now,
                 }
                 for r in rows
             ],
         )
+
+
+def get_load_watermark(engine: Engine, org_id: str, table_name: str, source: str) -> datetime | None:
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(load_state.c.watermark).where(
+                and_(load_state.c.org_id == org_id, load_state.c.table_name == table_name, load_state.c.source == source)
+            )
+        ).scalar_one_or_none()
+    return _aware(value)
+
+
+def set_load_state(conn: Any, *, org_id: str, table_name: str, source: str, watermark: datetime | None,
+                   mapping_version: str | None, mode: str, run_id: str | None) -> None:
+    """Record a committed load (inside the caller's transaction)."""
+    key = and_(load_state.c.org_id == org_id, load_state.c.table_name == table_name, load_state.c.source == source)
+    values = {"watermark": watermark, "mapping_version": mapping_version, "last_mode": mode, "last_run_id": run_id,
+              "last_success_at": utcnow()}
+    if conn.execute(select(load_state.c.org_id).where(key)).first() is None:
+        conn.execute(insert(load_state).values(org_id=org_id, table_name=table_name, source=source, **values))
+    else:
+        conn.execute(update(load_state).where(key).values(**values))
+
+
+def get_load_state(engine: Engine, org_id: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(load_state).where(load_state.c.org_id == org_id)).mappings().all()
+    return [{k: _aware(v) if isinstance(v, datetime) else v for k, v in row.items()} for row in rows]
+
+
+def record_dq_score(engine_or_conn: Any, *, org_id: str, table_name: str, gate: str, run_id: str | None,
+                    rows_evaluated: int, rows_passed: int, details: dict[str, Any] | None = None) -> float:
+    """Store a data-quality score (share of rows passing every gate) and return it."""
+    score = 1.0 if rows_evaluated == 0 else rows_passed / rows_evaluated
+    stmt = insert(dq_scores).values(
+        org_id=org_id, table_name=table_name, gate=gate, run_id=run_id, measured_at=utcnow(),
+        rows_evaluated=rows_evaluated, rows_passed=rows_passed, score=score,
+        details=orjson.dumps(details, default=str).decode() if details else None,
+    )
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.begin() as conn:
+            conn.execute(stmt)
+    else:
+        engine_or_conn.execute(stmt)
+    return score
+
+
+def latest_dq_scores(engine: Engine, org_id: str) -> dict[tuple[str, str], float]:
+    """(table, gate) → most recent score for the org."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(dq_scores.c.table_name, dq_scores.c.gate, dq_scores.c.score, dq_scores.c.id)
+            .where(dq_scores.c.org_id == org_id).order_by(dq_scores.c.id)
+        ).all()
+    return {(t, g): s for t, g, s, _ in rows}
+
+
+def audit_rows(engine: Engine, org_id: str, table_name: str | None = None, run_id: str | None = None) -> list[dict[str, Any]]:
+    """Audit entries of an org (optionally one table / one run), oldest first."""
+    stmt = select(audit_log).where(audit_log.c.org_id == org_id)
+    if table_name:
+        stmt = stmt.where(audit_log.c.table_name == table_name)
+    if run_id:
+        stmt = stmt.where(audit_log.c.run_id == run_id)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt.order_by(audit_log.c.id)).mappings().all()
+    return [{**row, "changed": orjson.loads(row["changed"]) if row["changed"] else None} for row in rows]
+
+
+def open_quarantine(engine: Engine, org_id: str, table_name: str | None = None) -> list[dict[str, Any]]:
+    """Quarantined rows not yet resolved, with their reasons decoded."""
+    stmt = select(quarantine).where(quarantine.c.org_id == org_id, quarantine.c.resolved_at.is_(None))
+    if table_name:
+        stmt = stmt.where(quarantine.c.table_name == table_name)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt.order_by(quarantine.c.id)).mappings().all()
+    return [{**row, "reasons": orjson.loads(row["reasons"]), "raw": orjson.loads(row["raw"])} for row in rows]

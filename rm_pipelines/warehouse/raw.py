@@ -3,6 +3,10 @@
 Each row keeps the payload JSON, the parent key, UpdateDate (UTC), a content hash and when/which run landed
 it. Landing a page writes only new or changed rows (by content hash) and reports inserted / updated /
 unchanged counts; rows that cannot be keyed are returned for quarantine, never dropped.
+
+Sensitive values (birth dates, SSNs/TINs, incomes and asset values — see `sensitive.py`) are encrypted inside
+the stored payload (`"enc:<token>"`); the content hash is computed on the record as received, so change
+detection does not depend on the (randomised) ciphertext.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, MetaData, 
 from ..rentmanager.catalog import ENTITIES, Entity
 from ..rentmanager.dates import UtcConverter
 from .db import is_sqlite
+from .sensitive import protect_raw
 
 metadata = MetaData(schema="rm_raw")
 
@@ -113,6 +118,7 @@ class RawLander:
         org_id, run_id, key_field, parent_key = self.org_id, self.run_id, entity.key, entity.parent_key
         cursor_field = entity.cursor or "UpdateDate"
         prepared: dict[int, tuple] = {}
+        originals: dict[int, dict[str, Any]] = {}
         max_seen: datetime | None = None
         for record in records:
             key = record.get(key_field) if isinstance(record, dict) else None
@@ -130,6 +136,7 @@ class RawLander:
                 max_seen = updated_at
             parent = record.get(parent_key) if parent_key else None
             body = dumps(record, option=sort_keys)
+            originals[key] = record
             prepared[key] = (
                 org_id,
                 location_id,
@@ -166,6 +173,9 @@ class RawLander:
                 else:
                     result.unchanged += 1
                     continue
+                protected = protect_raw(entity.name, originals[key])
+                if protected is not None:  # sensitive values are stored encrypted
+                    row = (*row[:6], dumps(protected, option=sort_keys).decode(), *row[7:])
                 rows.append(row)
             if rows:
                 conn.exec_driver_sql(upsert, rows)
@@ -199,8 +209,7 @@ def _db_time(value: datetime | None, sqlite: bool) -> Any:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create the rm_raw and ops tables that do not exist yet."""
-    from . import ops
+    """Bring the database to the latest schema (rm_raw, ops and estatecore) through the Alembic migrations."""
+    from .migrate import upgrade
 
-    metadata.create_all(engine)
-    ops.metadata.create_all(engine)
+    upgrade(engine)

@@ -1,0 +1,303 @@
+"""EstateCore load benchmark: rm_raw → validate → map → upsert, on SQLite and PostgreSQL. Prints JSON.
+
+Scenarios (each runs in a fresh process so its peak RSS is its own):
+
+* `upsert`: 1,000,000 ledger rows (charges, sandbox-shaped, with their residents and charge types) landed in
+  rm_raw, then loaded three times: the first load, an all-unchanged full reload (keys and hashes only) and an
+  all-unchanged incremental reload. Targets: ≥ 50,000 rows/s first load on PostgreSQL, ≥ 20,000 rows/s on
+  SQLite, unchanged reload ≥ 3× faster than the first load.
+* `e2e`: the N-unit sandbox (default 30,000) with no rate limit: extract every entity (OrgSync, full) into
+  rm_raw, then validate and load every EstateCore table. Target: under 6 minutes, peak RSS under 1.5 GB.
+
+    python bench/load.py                               # upsert on sqlite + postgresql, e2e 30,000 units on sqlite
+    python bench/load.py --scenarios upsert --rows 200000 --dialects sqlite
+    python bench/load.py --scenarios e2e --units 5000 --dialects postgresql
+
+PostgreSQL: RM_PIPELINES_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test) is the admin
+URL; a scratch database is created and dropped per scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PG_ADMIN = os.environ.get("RM_PIPELINES_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BENCH_KEY = "ef-2L2MdqMF7KEpuvXl-wpFWb_cisRX6xnMrxpgQi8k="
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@contextmanager
+def database(dialect: str, work: Path):
+    """A scratch warehouse URL for the dialect."""
+    if dialect == "sqlite":
+        yield f"sqlite:///{work / 'estatecore.sqlite'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"rm_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def bench_org(org_id: str = "bench", url: str | None = None):
+    from rm_pipelines.orgs import Org
+
+    base = url or "https://example.invalid"
+    return Org.model_validate({
+        "id": org_id, "name": "Bench",
+        "rentmanager": {"base_url": base, "auth": {"mode": "user", "username_env": "BENCH_RM_USER",
+                                                   "password_env": "BENCH_RM_PASSWORD"},
+                        "requests_per_minute": None, "concurrency": 4},
+        "locations": [{"id": 1, "timezone": "America/New_York"}],
+    })
+
+
+# ------------------------------------------------------------------------------------------------ upsert
+
+
+def _ledger(rows: int, residents: int, seed: int = 7):
+    """Sandbox-shaped charges, page by page."""
+    rng = random.Random(seed)
+    codes = ["Rent - {m}", "Late fee", "Water {m}", "Parking {m}", "Pet rent {m}"]
+    months = [f"2025-{m:02d}" for m in range(1, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
+    page = []
+    for i in range(1, rows + 1):
+        month = months[i % len(months)]
+        amount = round(rng.choice((1105.0, 875.5, 45.0, 35.0, 1450.0, 612.25)) + rng.randint(0, 300), 2)
+        page.append({
+            "ChargeID": i, "ID": i, "AccountID": 1 + i % residents, "AccountType": "Customer",
+            "PropertyID": 1 + i % 40, "UnitID": 1 + i % residents, "ChargeTypeID": 1 + i % 5,
+            "Amount": amount, "AmountAllocated": amount if i % 7 else 0.0, "IsFullyAllocated": bool(i % 7),
+            "TransactionDate": f"{month}-01T00:00:00", "TransactionType": "Charge", "Reference": "",
+            "Comment": codes[i % len(codes)].format(m=month), "CreateDate": f"{month}-01T01:25:50.612",
+            "CreateUserID": 2, "UpdateDate": f"{month}-02T09:52:03.4854", "UpdateUserID": 3,
+        })
+        if len(page) == 1000:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def scenario_upsert(dialect: str, rows: int, work: Path) -> dict:
+    from zoneinfo import ZoneInfo
+
+    from rm_pipelines.rentmanager.catalog import get
+    from rm_pipelines.warehouse.db import create_warehouse_engine
+    from rm_pipelines.warehouse.load import load_table
+    from rm_pipelines.warehouse.raw import RawLander, ensure_schema
+
+    tz = ZoneInfo("America/New_York")
+    residents = max(1000, rows // 50)
+    with database(dialect, work) as url:
+        engine = create_warehouse_engine(url)
+        ensure_schema(engine)
+        org = bench_org()
+        lander = RawLander(engine, org_id=org.id, run_id="land")
+        lander.land(get("properties"), 1, [{"PropertyID": p, "Name": f"Property {p}"} for p in range(1, 41)], tz)
+        lander.land(get("tenants"), 1, [{"TenantID": t, "Name": f"Resident {t}", "Status": "Current",
+                                         "PropertyID": 1 + t % 40} for t in range(1, residents + 1)], tz)
+        lander.land(get("charge_types"), 1, [{"ChargeTypeID": c, "Name": n} for c, n in
+                                             enumerate(("RENT", "LATE", "WTR", "PARK", "PET"), 1)], tz)
+        for table in ("properties", "residents", "charge_types"):
+            load_table(engine, org=org, table=table, run_id="setup")
+        t0 = time.monotonic()
+        charges = get("charges")
+        for i, page in enumerate(_ledger(rows, residents)):
+            lander.land(charges, 1, page, tz)
+            if dialect == "postgresql" and i in (10, 100) or (dialect == "postgresql" and i % 250 == 0):
+                # setup only: the raw lander's key lookups need statistics on a table growing from empty
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.exec_driver_sql("ANALYZE rm_raw.charges")
+        landing = time.monotonic() - t0
+
+        t0 = time.monotonic()
+        first = load_table(engine, org=org, table="charges", run_id="first", mode="full")
+        first_s = time.monotonic() - t0
+        t0 = time.monotonic()
+        again = load_table(engine, org=org, table="charges", run_id="reload", mode="full")
+        reload_s = time.monotonic() - t0
+        t0 = time.monotonic()
+        inc = load_table(engine, org=org, table="charges", run_id="reload-inc", mode="incremental")
+        inc_s = time.monotonic() - t0
+        engine.dispose()
+    return {
+        "scenario": "upsert", "dialect": dialect, "rows": rows,
+        "raw_landing_seconds": round(landing, 2),
+        "first_load": {"seconds": round(first_s, 2), "rows_per_second": round(rows / first_s),
+                       "inserted": first.inserted, "quarantined": first.quarantined},
+        "unchanged_full_reload": {"seconds": round(reload_s, 2), "rows_per_second": round(rows / reload_s),
+                                  "unchanged": again.unchanged, "updated": again.updated,
+                                  "speedup_vs_first": round(first_s / reload_s, 1)},
+        "unchanged_incremental_reload": {"seconds": round(inc_s, 2), "unchanged": inc.unchanged,
+                                         "speedup_vs_first": round(first_s / inc_s, 1)},
+        "target_rows_per_second": 50_000 if dialect == "postgresql" else 20_000,
+        "meets_target": rows / first_s >= (50_000 if dialect == "postgresql" else 20_000) and first_s / reload_s >= 3,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+# ------------------------------------------------------------------------------------------------ e2e
+
+
+def _start_sandbox(units: int, state_dir: Path) -> tuple[subprocess.Popen, str, float]:
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rm_pipelines.cli", "sandbox", "serve", "--units", str(units), "--seed", "7",
+         "--port", str(port), "--rate-limit", "0", "--state", str(state_dir / f"bench-u{units}.sqlite")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 1200
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sandbox exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            httpx.get(f"{url}/_sandbox/stats", timeout=1)
+            return proc, url, time.monotonic() - t0
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("sandbox did not start in 20 minutes")
+
+
+def scenario_e2e(dialect: str, units: int, url: str, work: Path) -> dict:
+    from rm_pipelines.defs.resources import RentManagerResource
+    from rm_pipelines.orgs import load_registry
+    from rm_pipelines.rentmanager.catalog import ENTITIES
+    from rm_pipelines.sync import OrgSync
+    from rm_pipelines.warehouse.db import create_warehouse_engine
+    from rm_pipelines.warehouse.load import load_all
+    from rm_pipelines.warehouse.raw import ensure_schema
+
+    os.environ["BENCH_RM_USER"], os.environ["BENCH_RM_PASSWORD"] = "demo", "demo-password"
+    registry = work / "orgs.yaml"
+    registry.write_text(textwrap.dedent(f"""
+        organizations:
+          - id: bench
+            name: Bench
+            rentmanager:
+              base_url: {url}
+              auth: {{mode: user, username_env: BENCH_RM_USER, password_env: BENCH_RM_PASSWORD}}
+              requests_per_minute: null
+            locations: [{{id: 1, timezone: America/New_York}}]
+    """))
+    with database(dialect, work) as db_url:
+        engine = create_warehouse_engine(db_url)
+        ensure_schema(engine)
+        org = load_registry(registry).get("bench")
+        t0 = time.monotonic()
+        report = OrgSync(org, engine, RentManagerResource(orgs_file=str(registry)).open_client,
+                         run_id="bench").run([e.name for e in ENTITIES], mode="full")
+        extract_s = time.monotonic() - t0
+        raw_rows = sum(r.rows for r in report.entities.values())
+        t0 = time.monotonic()
+        reports = load_all(engine, org=org, run_id="bench", mode="incremental", quarantine_threshold=1.0)
+        load_s = time.monotonic() - t0
+        engine.dispose()
+    loaded = sum(r.inserted for r in reports.values())
+    total = extract_s + load_s
+    return {
+        "scenario": "e2e", "dialect": dialect, "units": units, "extract_ok": report.ok,
+        "raw_rows": raw_rows, "extract_seconds": round(extract_s, 1), "requests": report.requests,
+        "estatecore_rows": loaded, "quarantined": sum(r.quarantined for r in reports.values()),
+        "validate_load_seconds": round(load_s, 1),
+        "validate_load_rows_per_second": round(sum(r.rows_evaluated for r in reports.values()) / load_s),
+        "total_seconds": round(total, 1), "peak_rss_mb": peak_rss_mb(),
+        "meets_target": total < 360 and peak_rss_mb() < 1536,
+        "slowest_tables": sorted(((n, round(r.seconds, 1), r.inserted) for n, r in reports.items()),
+                                 key=lambda x: -x[1])[:5],
+    }
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+
+def _child(spec: dict) -> dict:
+    os.environ.setdefault("ESTATECORE_ENCRYPTION_KEYS", BENCH_KEY)
+    work = Path(spec["work"])
+    if spec["scenario"] == "upsert":
+        return scenario_upsert(spec["dialect"], spec["rows"], work)
+    return scenario_e2e(spec["dialect"], spec["units"], spec["url"], work)
+
+
+def _run(spec: dict) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
+                         cwd=ROOT)
+    if out.returncode != 0:
+        return {**{k: v for k, v in spec.items() if k != "work"}, "error": out.stderr[-3000:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenarios", nargs="+", default=["upsert", "e2e"], choices=["upsert", "e2e"])
+    parser.add_argument("--dialects", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="ledger rows for the upsert scenario")
+    parser.add_argument("--units", type=int, default=30_000, help="sandbox size for the e2e scenario")
+    parser.add_argument("--e2e-dialects", nargs="+", default=None, help="dialects for e2e (default: sqlite)")
+    parser.add_argument("--state-dir", type=Path, help="keep sandbox portfolios here between runs (default: a temp dir)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(_child(json.loads(args.child))))
+        return
+    with tempfile.TemporaryDirectory(prefix="rm-bench-load-") as tmp:
+        work = Path(tmp)
+        if "upsert" in args.scenarios:
+            for dialect in args.dialects:
+                d = work / f"upsert-{dialect}"
+                d.mkdir()
+                print(json.dumps(_run({"scenario": "upsert", "dialect": dialect, "rows": args.rows, "work": str(d)})),
+                      flush=True)
+        if "e2e" in args.scenarios:
+            state_dir = args.state_dir or work
+            state_dir.mkdir(parents=True, exist_ok=True)
+            proc, url, started = _start_sandbox(args.units, state_dir)
+            try:
+                for dialect in args.e2e_dialects or ["sqlite"]:
+                    d = work / f"e2e-{dialect}"
+                    d.mkdir()
+                    result = _run({"scenario": "e2e", "dialect": dialect, "units": args.units, "url": url,
+                                   "work": str(d)})
+                    result["sandbox_start_seconds"] = round(started, 1)
+                    print(json.dumps(result), flush=True)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
