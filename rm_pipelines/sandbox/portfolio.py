@@ -9,20 +9,22 @@ the ledger is generated month by month, so ChargeID / PaymentID / CreditID order
 
 Size
     ``units`` is the approximate total unit count. With ``units >= 60`` every property kind and program
-    below is present; the property count grows with ``units`` (60 units -> about 15 small properties,
+    below is present; the property count grows with ``units`` (60 units -> about 16 small properties,
     30,000 units -> about 500, a third of them single-family homes). Roughly: 1.3 tenants per unit
     (current, past and future; 1.5 in small portfolios, where by-the-bed student housing weighs more),
     2.2-2.5 contacts per residential tenant, 1.5 work orders per unit-year, a vendor per 40 units
     (at least 8), an owner per 3 properties and 0.3 prospects per unit. The ledger holds 14 monthly
     postings (about 14 months before ``now``): about 38 ledger rows (charges, payments, credits) per
-    unit-year in large portfolios and denser small ones, whose first market, mixed-use, single-family and
-    student properties bill utilities line by line (60 units always give more than 2,500 charges).
+    unit-year in large portfolios and denser small ones, whose first market, mixed-use and student
+    properties, single-family homes and the planted properties' market units bill utilities line by line
+    (60 units always give more than 2,500 charges).
 
 Ledger (AccountType "Customer", AccountID = TenantID)
     Recurring charges post on the 1st (prorated in the move-in month) from the tenant's RecurringCharges:
-    RENT per lease term (rents step up at renewals), utilities by the property's billing policy (itemized
-    WTR/SWR/TRSH/PEST/GAS lines, one RUBS "UTIL" line, or included; metered amounts vary monthly), PARK,
-    PET, INS, PKG/ELEC/INET in student housing, CAM/TAX/INS in commercial leases, HOA assessments. One-off
+    RENT per lease term (rents step up at renewals), utilities of market units by the property's billing
+    policy (itemized WTR/SWR/TRSH/PEST/GAS lines, one RUBS "UTIL" line, or included; metered amounts vary
+    monthly), PARK, PET, INS, PKG/ELEC/INET in student housing, CAM/TAX/INS in commercial leases, HOA
+    assessments. One-off
     charges: LATE (after the 5th), NSF, FINE, SPEC, PCT. Payments are allocated oldest charge first
     (Allocations); HAP payments from the housing authority pay only HAP charges. Most tenants pay in full by
     the 5th, some late, a few partially (open balances) or with a little extra (unallocated); a few
@@ -33,14 +35,14 @@ Property kinds (property UDF "Property Kind"; "Affordable Programs" and the elec
     * multifamily, market rate (some Section 8 voucher households; some units rent a garage through a
       unit-level recurring charge).
     * multifamily LIHTC 20-50: mixed income, 40 % of units LIHTC at the 50 % AMI designation, the rest market.
-    * multifamily LIHTC 40-60: units LIHTC at 60 % (10 % market units from 40 units up). The first such
-      property (and every fourth one) also carries HOME on a quarter of its units: Unit Program
-      "LIHTC,HOME-Low" (designation 50, at least a fifth of them) or "LIHTC,HOME-High" (60).
+    * multifamily LIHTC 40-60: units LIHTC at 60 % (10 % market units from 40 units up).
     * multifamily LIHTC income averaging: designations 30, 40, 50, 60, 70 and 80 in turn (unit average
       55 %; 10 % market units from 40 units up).
     * multifamily USDA RD 515 (rural town); later ones are also LIHTC 40-60.
     * multifamily tax-exempt bond: the first is "LIHTC, Tax-Exempt Bond" with a 40-60 bond set-aside,
       later ones are bond-only 20-50 deals (25 % of units "Bond" at 50 %, the rest market).
+    * multifamily HOME: every unit HOME, 30 % "HOME-Low" (at least the 20 % Low HOME units the rule asks
+      for), the rest "HOME-High"; no AMI designation (that is a tax-credit attribute).
     * senior housing: every head of household is 62 or older; the first is LIHTC 40-60, later ones alternate
       with market-rate senior communities.
     * student housing: by-the-bed leases (one tenant per bed, tenant UDF "Bed Space" A-D, "Roommate
@@ -58,8 +60,9 @@ Property kinds (property UDF "Property Kind"; "Affordable Programs" and the elec
       is LIHTC 20-50 with 30 % of its apartments at 50 %.
     Section 8 voucher households (Subsidies "<city> Housing Authority HCV", SubsidyTenants, tenant-portion
     RENT plus HAP charges, HAP payments) are spread over affordable, market, single-family, senior and
-    mixed-use properties; the first LIHTC 40-60 and the first market property always house one, and an
-    affordable property's "Affordable Programs" lists "Section 8" when it has voucher households.
+    mixed-use properties; the first (non-planted) LIHTC property, the planted Harbor Point and the first
+    market property always house one, and an affordable property's "Affordable Programs" lists "Section 8"
+    when it has voucher households.
     Vendors, owners and prospects have one Contact each; owners hold their properties through OwnerContracts
     (some properties have two owners with split percentages).
 
@@ -73,8 +76,11 @@ Compliance inputs (UserDefinedFields; names are the documented defaults and thei
     Every residential unit (not HOA lots nor commercial suites) carries all four.
     Tenant: "Certification Type", "Certification Effective Date", "Next Recertification Due",
     "Certified Annual Income", "Certified Household Size", "Student Exception", "Voucher Payment Standard"
-    on households of program (non-"Market") units; "Voucher Payment Standard" alone on voucher households
-    of market units; "Roommate Preferences" and "Bed Space" on student-housing residents.
+    (the current certification) and "Move-In Certification Date", "Move-In Certified Income",
+    "Move-In Household Size" (the move-in certification, which Rent Manager would otherwise lose once a
+    recertification replaces the current values) on households of program (non-"Market") units;
+    "Voucher Payment Standard" alone on voucher households of market units; "Roommate Preferences" and
+    "Bed Space" on student-housing residents.
     Contact: "Relationship", "Student Status", "Employment Income", "Benefit Income", "Other Income",
     "Asset Cash Value", "Asset Annual Income" on members of program households (their incomes add up to
     "Certified Annual Income"); "Relationship" on other residential contacts, plus "Student Status" in
@@ -82,11 +88,28 @@ Compliance inputs (UserDefinedFields; names are the documented defaults and thei
     Values are strings ("" when blank); money as "41250.00", dates as "2025-07-01".
 
 Income limits, rents and utility allowances follow the HUD FY2026 sample areas of compliance-rules.md §15
-("HUD Limit Area": Wichita, KS HUD Metro FMR Area; Topeka, KS MSA; Kansas City, MO-KS HMFA;
-Boston-Cambridge-Quincy, MA-NH HMFA): program rents stay at or below the LIHTC maximum gross rent less the
-utility allowance, every move-in certification qualifies under the unit's designation, and most later
-ones do too (incomes grow 3 % a year and a few households have since passed 140 % of their limit). Some
-program households are all full-time students with a "Student Exception".
+("HUD Limit Area", HUD's area names: Wichita, KS HUD Metro FMR Area; Topeka, KS MSA; Kansas City, MO-KS
+HMFA; Boston-Cambridge-Quincy, MA-NH HMFA) and the HUD tables bundled with the compliance engine: every
+tax-credit, bond and RD 515 property is in the Boston HMFA (the area with bundled MTSP limits; RD 515 in its
+rural towns), HOME properties are in the Kansas areas (bundled Section 8 limits, which are the HOME income
+limits). Outside the planted properties every program household is compliant by the engine's rules
+(rm_pipelines.compliance.portfolio): its move-in certification qualifies under the unit's tier, incomes
+grow 3 % a year and stay under 140 % of the limit, gross rent (tenant rent + utility allowance; program units
+pay no utility lines and their optional parking/pet charges are not mandatory fees) stays at or below the
+LIHTC maximum, the annual recertification is current (interim certifications happen in the first year only),
+all-full-time-student households have a "Student Exception", vacant program units always had a qualified
+previous household, bond and Low HOME units are always occupied, income-averaging designations average
+at most 60 % (30, 40, 50, 60, 70, 80 in turn) and every set-aside is met.
+
+Planted compliance problems (``PLANTED_FINDINGS``; docs/planted-findings.md)
+    With ``units >= PLANTED_MIN_UNITS`` (60), the first LIHTC 40-60, LIHTC 20-50 and income-averaging
+    properties are fixed demo properties in the Boston HMFA, the same for every seed: Harbor Point
+    Apartments (HARBOR, 7 units: an over-income household whose comparable unit was then rented to an
+    over-income household, a gross rent $1 over the limit, an overdue annual recertification, an
+    all-full-time-student household without exception, two clean units), Elm Court Apartments (ELMCOURT,
+    20-50, 6 units: one unit short of its set-aside) and Maple Commons (MAPLE, income averaging, 8 units:
+    designations averaging 61.25 %). The compliance engine, fed through rm_pipelines.compliance.inputs,
+    reports exactly ``PLANTED_FINDINGS`` on the portfolio at ``now``.
 
 Money is computed in integer cents (exact, like ``decimal``) and emitted as floats rounded to cents.
 """
@@ -99,7 +122,7 @@ import gc
 import itertools
 import random
 
-__all__ = ["COLLECTIONS", "UDF_DEFINITIONS", "generate_portfolio"]
+__all__ = ["COLLECTIONS", "PLANTED_FINDINGS", "PLANTED_MIN_UNITS", "UDF_DEFINITIONS", "generate_portfolio"]
 
 # Every collection the generator fills, in a stable order (embed-only ones included).
 COLLECTIONS: tuple[str, ...] = (
@@ -147,6 +170,10 @@ _UDF_SPECS = (
     ("Other Income", "Numeric", "Contact", ""),
     ("Asset Cash Value", "Numeric", "Contact", ""),
     ("Asset Annual Income", "Numeric", "Contact", ""),
+    # the move-in (initial) certification, kept beside the current one (appended: earlier IDs stay stable)
+    ("Move-In Certification Date", "Date", "Tenant", ""),
+    ("Move-In Certified Income", "Numeric", "Tenant", ""),
+    ("Move-In Household Size", "Numeric", "Tenant", ""),
 )
 
 UDF_DEFINITIONS: list[dict] = [
@@ -163,7 +190,9 @@ _PROPERTY_UDFS = [_UDF[d[0]] for d in _UDF_SPECS if d[2] == "Property"]
 _UNIT_UDFS = [_UDF[n] for n in ("BIN", "AMI Designation", "Unit Program", "Utility Allowance")]
 _CERT_UDFS = [_UDF[n] for n in ("Certification Type", "Certification Effective Date", "Next Recertification Due",
                                 "Certified Annual Income", "Certified Household Size", "Student Exception",
-                                "Voucher Payment Standard")]
+                                "Voucher Payment Standard", "Move-In Certification Date", "Move-In Certified Income",
+                                "Move-In Household Size")]
+_VPS_UDF = _UDF["Voucher Payment Standard"]
 _MEMBER_UDFS = [_UDF[n] for n in ("Relationship", "Student Status", "Employment Income", "Benefit Income",
                                   "Other Income", "Asset Cash Value", "Asset Annual Income")]
 
@@ -251,6 +280,7 @@ _AREAS = {
         "rural": (("Newton", "67114"), ("El Dorado", "67042"), ("Augusta", "67010"), ("Wellington", "67152"),
                   ("Mulvane", "67110")),
         "agency": "Kansas Housing Resources Corporation", "ha": "Wichita Housing Authority HCV", "ha_short": "WHA",
+        "home_pj": "City of Wichita Housing and Community Services",
         "market": (825, 975, 1225, 1550, 1850), "vps": (840, 910, 1180, 1550, 1920), "ua": (55, 75, 95, 120, 145),
         "student": (589, 649, 729), "hoa": (145, 265), "weight": 45,
     },
@@ -261,6 +291,7 @@ _AREAS = {
                                "66612", "66614", "66615", "66617", "66618", "66619")),),
         "rural": (("Carbondale", "66414"), ("Silver Lake", "66539")),
         "agency": "Kansas Housing Resources Corporation", "ha": "Topeka Housing Authority HCV", "ha_short": "THA",
+        "home_pj": "City of Topeka Division of Housing Services",
         "market": (760, 850, 1075, 1400, 1575), "vps": (792, 820, 1057, 1392, 1411), "ua": (60, 80, 100, 125, 150),
         "student": (545, 599, 669), "hoa": (135, 240), "weight": 17,
     },
@@ -272,7 +303,7 @@ _AREAS = {
                    ("Lenexa", ("66215",)), ("Shawnee", ("66216", "66217"))),
         "rural": (("Tonganoxie", "66086"), ("Paola", "66071")),
         "agency": "Kansas Housing Resources Corporation", "ha": "Kansas City Kansas Housing Authority HCV",
-        "ha_short": "KCKHA",
+        "ha_short": "KCKHA", "home_pj": "Unified Government of Wyandotte County/Kansas City, Kansas",
         "market": (950, 1150, 1425, 1825, 2150), "vps": (1040, 1150, 1380, 1800, 2050), "ua": (65, 85, 110, 140, 165),
         "student": (639, 699, 789), "hoa": (165, 310), "weight": 30,
     },
@@ -283,7 +314,7 @@ _AREAS = {
                    ("Cambridge", ("02139", "02141")), ("Quincy", ("02169", "02171")), ("Somerville", ("02143",))),
         "rural": (("Bolton", "01740"), ("Harvard", "01451")),
         "agency": "Massachusetts Executive Office of Housing and Livable Communities",
-        "ha": "Boston Housing Authority HCV", "ha_short": "BHA",
+        "ha": "Boston Housing Authority HCV", "ha_short": "BHA", "home_pj": "City of Boston Mayor's Office of Housing",
         "market": (2350, 2750, 3300, 4000, 4500), "vps": (2650, 2900, 3450, 4200, 4600), "ua": (80, 105, 135, 165, 195),
         "student": (1195, 1295, 1450), "hoa": (385, 695), "weight": 8,
     },
@@ -357,6 +388,7 @@ _NAME_SUFFIX = {
     "lihtc_2050": ("Apartments", "Place", "Village", "Residences"),
     "lihtc_4060": ("Apartments", "Village", "Homes", "Gardens", "Terrace"),
     "lihtc_ia": ("Apartments", "Commons", "Crossing", "Residences"),
+    "home": ("Apartments", "Court", "Homes", "Place"),
     "usda": ("Apartments", "Court", "Manor"),
     "bond": ("Apartments", "Landing", "Pointe", "Station"),
     "senior": ("Senior Residences", "Senior Living", "Senior Village", "Retirement Apartments"),
@@ -407,27 +439,29 @@ _OWNER_ENTITIES = ("Housing Partners LP", "Apartments LLC", "Investors LLC", "Ho
 _EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com")
 
 # Property kinds: key, "Property Kind" UDF, PropertyType, minimum units, share of units at scale,
-# typical property size range.
+# typical property size range. The minimums add up to 60 (with the three single-family homes): the smallest
+# portfolio with every kind, and the planted compliance properties at their fixed sizes (see _PLANTED).
 _KINDS = (
-    ("mf_market", "multifamily", "Residential", 12, 0.20, (60, 280)),
-    ("lihtc_2050", "multifamily", "Residential", 4, 0.07, (48, 180)),
-    ("lihtc_4060", "multifamily", "Residential", 5, 0.21, (48, 200)),
-    ("lihtc_ia", "multifamily", "Residential", 6, 0.07, (60, 160)),
+    ("mf_market", "multifamily", "Residential", 7, 0.20, (60, 280)),
+    ("lihtc_2050", "multifamily", "Residential", 6, 0.07, (48, 180)),
+    ("lihtc_4060", "multifamily", "Residential", 7, 0.21, (48, 200)),
+    ("lihtc_ia", "multifamily", "Residential", 8, 0.07, (60, 160)),
     ("usda", "multifamily", "Residential", 3, 0.03, (16, 48)),
-    ("bond", "multifamily", "Residential", 4, 0.08, (120, 260)),
+    ("bond", "multifamily", "Residential", 2, 0.08, (120, 260)),
     ("senior", "senior", "Residential", 3, 0.09, (40, 120)),
-    ("student", "student", "Residential", 4, 0.035, (48, 180)),
-    ("office", "commercial", "Commercial", 3, 0.025, (8, 30)),
-    ("retail", "commercial", "Commercial", 3, 0.025, (8, 30)),
+    ("student", "student", "Residential", 3, 0.035, (48, 180)),
+    ("office", "commercial", "Commercial", 2, 0.025, (8, 30)),
+    ("retail", "commercial", "Commercial", 2, 0.025, (8, 30)),
     ("hoa", "hoa", "Association", 5, 0.09, (40, 180)),
     ("sfr", "single-family", "Residential", 1, 0.006, (1, 1)),
-    ("mixed", "mixed-use", "MixedUse", 5, 0.05, (20, 60)),
+    ("mixed", "mixed-use", "MixedUse", 4, 0.05, (20, 60)),
+    ("home", "multifamily", "Residential", 5, 0.02, (16, 60)),
 )
 _MIN_SFR_PROPERTIES = 3
 _BUILT_YEARS = {  # placed in service (built), in years before now
     "mf_market": (3, 50), "lihtc_2050": (5, 22), "lihtc_4060": (3, 26), "lihtc_ia": (1.5, 6), "usda": (28, 42),
     "bond": (2, 14), "senior": (3, 24), "student": (3, 20), "office": (10, 40), "retail": (8, 35),
-    "hoa": (10, 30), "sfr": (15, 70), "mixed": (2, 11),
+    "hoa": (10, 30), "sfr": (15, 70), "mixed": (2, 11), "home": (4, 18),
 }
 _HOUSEHOLD_SIZES = {  # bedrooms -> (sizes, cumulative weights)
     0: ((1, 2), (0.8, 1.0)), 1: ((1, 2, 3), (0.5, 0.85, 1.0)), 2: ((1, 2, 3, 4), (0.2, 0.5, 0.8, 1.0)),
@@ -436,6 +470,58 @@ _HOUSEHOLD_SIZES = {  # bedrooms -> (sizes, cumulative weights)
 
 _DAY = 86400
 _FAR = 10 ** 7  # an ordinal after any date we produce
+
+# --------------------------------------------------------------------------------------------------
+# Planted compliance problems (docs/planted-findings.md)
+# --------------------------------------------------------------------------------------------------
+PLANTED_MIN_UNITS = 60
+"""From this size on, the portfolio carries the planted properties below (smaller ones have none)."""
+
+# The first property of these kinds is a fixed demo property in the Boston HMFA (the one area with bundled
+# MTSP limits): kind -> (Name, ShortName, units as (Name, bedrooms, "Unit Program", AMI designation)).
+_PLANTED: dict[str, tuple[str, str, tuple[tuple[str, int, str, int], ...]]] = {
+    "lihtc_4060": ("Harbor Point Apartments", "HARBOR", (
+        ("101", 2, "LIHTC", 60), ("102", 2, "Market", 0), ("103", 1, "LIHTC", 60), ("104", 2, "LIHTC", 60),
+        ("201", 1, "LIHTC", 60), ("202", 1, "LIHTC", 60), ("203", 2, "LIHTC", 60))),
+    "lihtc_2050": ("Elm Court Apartments", "ELMCOURT", (
+        ("101", 1, "LIHTC", 50), ("102", 1, "Market", 0), ("103", 2, "Market", 0), ("201", 2, "Market", 0),
+        ("202", 1, "Market", 0), ("203", 2, "Market", 0))),
+    "lihtc_ia": ("Maple Commons", "MAPLE", (
+        ("101", 1, "LIHTC", 30), ("102", 1, "LIHTC", 40), ("103", 2, "LIHTC", 50), ("104", 2, "LIHTC", 60),
+        ("201", 1, "LIHTC", 70), ("202", 1, "LIHTC", 80), ("203", 2, "LIHTC", 80), ("204", 2, "LIHTC", 80))),
+}
+
+PLANTED_FINDINGS: list[dict] = [
+    {"code": "NEXT_AVAILABLE_UNIT_VIOLATION", "form_8823_line": "11i", "property": "HARBOR", "unit": "101",
+     "tenant": "Okafor, Daniel",
+     "description": "2-person household qualified at move-in (70 % of the 60 % limit); its annual recertification, "
+                    "effective the 1st of the month three months before now, shows 160 % of the 60 % limit (over "
+                    "140 %). Six weeks later the comparable 2-bedroom market unit 102 was rented to the "
+                    "Whitfield household (150 % of the 60 % limit, no income certification)."},
+    {"code": "GROSS_RENT_OVER_LIMIT", "form_8823_line": "11g", "property": "HARBOR", "unit": "103",
+     "tenant": "Brennan, Maria",
+     "description": "1-bedroom 60 % unit: tenant rent $1,825.00 + utility allowance $105.00 = $1,930.00, $1 over "
+                    "the maximum gross rent of $1,929 (floor(mean of the 1- and 2-person 60 % limits / 40))."},
+    {"code": "RECERT_OVERDUE", "form_8823_line": "11b", "property": "HARBOR", "unit": "104",
+     "tenant": "Castillo, Rosa",
+     "description": "Moved in 420 days before now; the only certification is the move-in one, so the annual "
+                    "recertification due on its first anniversary is about 55 days overdue."},
+    {"code": "FULL_TIME_STUDENT_HOUSEHOLD", "form_8823_line": "11l", "property": "HARBOR", "unit": "201",
+     "tenant": "Nguyen, Linh",
+     "description": "Both members (head and co-head) are full-time students and the household claims no student "
+                    "exception (Student Exception blank)."},
+    {"code": "SET_ASIDE_NOT_MET", "form_8823_line": "11f", "property": "ELMCOURT", "unit": None, "tenant": None,
+     "description": "20-50 election, 6 residential units: ceil(20 %) = 2 units must be low-income; only unit 101 "
+                    "is designated (50 %) and qualifies, the other five are market units: one unit short."},
+    {"code": "IA_AVERAGE_ABOVE_60", "form_8823_line": "11f", "property": "MAPLE", "unit": None, "tenant": None,
+     "description": "Income averaging, 8 units designated 30, 40, 50, 60, 70, 80, 80 and 80 % of AMI: the "
+                    "designations average 61.25 % (> 60 %). Every household qualifies and the set-aside is met "
+                    "by the qualified group of seven units (average 58.57 %)."},
+]
+"""The compliance findings the planted properties produce (and, with the clean rest of the portfolio, the only
+ones): Form 8823 finding code (rm_pipelines.compliance.violations.FINDING_TYPES), its line 11 category,
+property ShortName, unit Name (None for property-level findings), tenant Name ("Last, First") and what was
+planted. Present for every seed and every ``units >= PLANTED_MIN_UNITS``."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -547,13 +633,15 @@ class _Clock:
 # --------------------------------------------------------------------------------------------------
 class _Prop:
     __slots__ = ("pid", "kind", "area", "name", "short", "street", "city", "zip", "programs", "lihtc", "bond",
-                 "pis", "units", "home", "senior_affordable", "hoa_c", "sqft", "created_s", "mix_lihtc", "rural",
-                 "vouchers", "stamp", "utility")
+                 "pis", "units", "senior_affordable", "hoa_c", "sqft", "created_s", "mix_lihtc", "rural",
+                 "vouchers", "stamp", "utility", "planted")
 
 
 class _Unit:
-    __slots__ = ("uid", "prop", "name", "beds", "baths", "sqft", "maxocc", "cls", "des", "program", "ua_c",
+    __slots__ = ("uid", "prop", "name", "beds", "baths", "sqft", "maxocc", "cls", "des", "tier", "program", "ua_c",
                  "market_c", "rent_c", "bin", "street", "tenancies", "garage_c", "pct_rate")
+    # des: the LIHTC/bond AMI designation written to the "AMI Designation" UDF (0 = none); tier: the income and
+    # rent tier the generator keeps the unit under (the designation, or 50/60 % for Low/High HOME units)
 
 
 class _Acct:
@@ -587,6 +675,7 @@ class _Generator:
         self.retail_accts: list[tuple[_Acct, _Unit, int]] = []
         self.vendor_by_cat: dict[int, list[int]] = {}
         self.voucher_kinds: set[str] = set()
+        self.planted_on = units >= PLANTED_MIN_UNITS
 
     # ---- small random helpers -----------------------------------------------------------------
     def pick(self, seq):
@@ -639,6 +728,8 @@ class _Generator:
     # ---- run ---------------------------------------------------------------------------------------
     def run(self) -> dict[str, list[dict]]:
         self.reference_data()
+        if self.planted_on:
+            self.used_names.update(name for name, _short, _units in _PLANTED.values())
         self.plan_properties()
         for p in self.props:
             self.build_property(p)
@@ -723,6 +814,10 @@ class _Generator:
                     plan.extend(("sfr", 1) for _ in range(n_sfr))
                     continue
                 budget = lo + round(max(0.0, share * units - lo) * f)
+                if self.planted_on and key in _PLANTED:  # the kind's first property: the planted one
+                    size = len(_PLANTED[key][2])
+                    plan.append((key, size))
+                    budget -= size
                 slo_s = max(lo, int(slo * scale))
                 shi_s = max(slo_s, int(shi * scale))
                 while budget > 0:
@@ -739,6 +834,7 @@ class _Generator:
             p.kind = key
             n = counts[key] = counts.get(key, 0) + 1
             p.units = size  # replaced by the unit list in build_property
+            p.planted = self.planted_on and n == 1 and key in _PLANTED
             self._configure(p, n, key not in first_seen)
             first_seen.add(key)
             props.append(p)
@@ -750,23 +846,13 @@ class _Generator:
     def _configure(self, p: _Prop, n: int, first: bool) -> None:
         """Area, programs and elections of a planned property (n = 1-based index within its kind)."""
         r, T = self.r, self.T
-        # the first program properties sit in Wichita (a stable demo); USDA properties in rural Kansas towns
-        if first and p.kind in ("usda", "lihtc_4060", "lihtc_ia", "hoa"):
-            p.area = "wichita"
-        elif p.kind == "usda":
-            p.area = self.pick(("wichita", "wichita", "topeka", "kc"))
-        else:
-            p.area = self._weighted([(k, _AREAS[k]["weight"]) for k in _AREA_KEYS])
-        p.rural = p.kind == "usda"
-        p.home = False
         p.senior_affordable = False
         p.mix_lihtc = False
         p.programs, p.lihtc, p.bond = "", "", ""
         if p.kind == "lihtc_2050":
             p.programs, p.lihtc = "LIHTC", "20-50"
         elif p.kind == "lihtc_4060":
-            p.home = n % 4 == 1
-            p.programs, p.lihtc = ("LIHTC, HOME" if p.home else "LIHTC"), "40-60"
+            p.programs, p.lihtc = "LIHTC", "40-60"
         elif p.kind == "lihtc_ia":
             p.programs, p.lihtc = "LIHTC", "income-averaging"
         elif p.kind == "usda":
@@ -784,10 +870,27 @@ class _Generator:
                 p.programs, p.lihtc, p.senior_affordable = "LIHTC", "40-60", True
         elif p.kind == "mixed" and n % 2 == 0:
             p.programs, p.lihtc, p.mix_lihtc = "LIHTC", "20-50", True
+        elif p.kind == "home":
+            p.programs = "HOME"
+        # Areas follow the bundled HUD limit tables (compliance-rules.md §15): tax-credit, bond and RD 515
+        # properties sit in the Boston HMFA (the area with MTSP limits; RD 515 in its rural towns); HOME
+        # properties in the Kansas areas with Section 8 (HOME income) limits; the rest anywhere.
+        if p.programs and p.kind != "home":
+            p.area = "boston"
+        elif p.kind == "home":
+            p.area = "wichita" if first else self.pick(("wichita", "topeka", "kc"))
+        elif first and p.kind == "hoa":
+            p.area = "wichita"
+        else:
+            p.area = self._weighted([(k, _AREAS[k]["weight"]) for k in _AREA_KEYS])
+        p.rural = p.kind == "usda"
         # how the property bills utilities: "itemized" lines, one "rubs" line or "included" (tenant-paid
-        # to the utility company, covered by the utility allowance in program units)
-        if p.kind in ("mf_market", "sfr", "mixed", "student") or (p.kind == "senior" and not p.programs):
-            if first:
+        # to the utility company); program units never get utility lines: their tenants pay the utility
+        # company and the utility allowance covers it
+        if p.planted:
+            p.utility = "itemized"  # market units only (program units never get utility lines)
+        elif p.kind in ("mf_market", "sfr", "mixed", "student") or (p.kind == "senior" and not p.programs):
+            if first or p.kind == "sfr":
                 p.utility = "itemized"
             elif p.kind == "student":
                 p.utility = "package"
@@ -797,8 +900,8 @@ class _Generator:
         else:
             p.utility = "included"
         lo, hi = _BUILT_YEARS[p.kind]
-        if p.kind == "lihtc_4060" and first:
-            p.pis = _dt.date(2008, 6, 1).toordinal() if T - _dt.date(2008, 6, 1).toordinal() > 3 * 365 else T - 6 * 365
+        if p.planted:
+            p.pis = T - {"lihtc_4060": 6, "lihtc_2050": 9, "lihtc_ia": 4}[p.kind] * 365
         else:
             p.pis = T - int((lo + r() * (hi - lo)) * 365.25)
         if "LIHTC" in p.programs or p.bond:
@@ -827,7 +930,9 @@ class _Generator:
             city, zips = pick(a["cities"])
             p.city, p.zip = city, pick(zips)
         p.street = self.street()
-        if p.kind == "sfr":
+        if p.planted:
+            p.name = _PLANTED[p.kind][0]
+        elif p.kind == "sfr":
             p.name = self.unique_name(p.street)
         elif p.kind == "mixed" and r() < 0.5:
             p.name = self.unique_name(f"The Lofts at {pick(_PLACE_WORDS)}")
@@ -835,6 +940,8 @@ class _Generator:
             p.name = self.unique_name(f"{pick(_PLACE_WORDS)} {pick(_NAME_SUFFIX[p.kind])}")
         words = [w for w in p.name.replace("'", "").replace("-", " ").split() if w[0].isalnum()]
         p.short = ("".join(w[0] for w in words[:4]).upper() + f"{p.pid:03d}")[:10]
+        if p.planted:
+            p.short = _PLANTED[p.kind][1]
         p.hoa_c = 0
         p.vouchers = 0
         p.units = []
@@ -858,6 +965,7 @@ class _Generator:
             u.cls, u.beds, u.baths, u.sqft = cls, beds, baths, sqft
             u.name = uname
             u.des, u.program = des, prog
+            u.tier = des or (50 if "HOME-Low" in prog else 60 if "HOME-High" in prog else 0)
             u.tenancies = []
             u.garage_c = 0
             u.pct_rate = 0
@@ -884,10 +992,12 @@ class _Generator:
                     market *= 0.95
                 u.market_c = _round5(market)
                 u.ua_c = a["ua"][bi] * 100 if prog != "Market" else 0
-                if des:
-                    max_gross = _max_gross_rent(vli, des, beds)
+                if u.tier:
+                    max_gross = _max_gross_rent(vli, u.tier, beds)
                     rent = min(max_gross - a["ua"][bi], market * 0.97) - 5 - int(r() * 6) * 5
                     u.rent_c = _round5(rent)
+                    if p.planted and p.kind == "lihtc_4060" and uname == "103":
+                        u.rent_c = (max_gross - a["ua"][bi] + 1) * 100  # planted: gross rent $1 over
                 elif prog == "USDA RD 515":  # basic rent well below market
                     u.rent_c = _round5(market * (0.62 + 0.08 * r()))
                 else:
@@ -956,6 +1066,13 @@ class _Generator:
         """(class, bedrooms, bathrooms, sqft, UnitTypeID, name) per unit."""
         r, kind = self.r, p.kind
         specs = []
+        if p.planted:
+            for uname, beds, _prog, _des in _PLANTED[kind][2]:
+                baths = 1.0 if beds < 2 else 2.0
+                ut = {0: "Studio", 1: "1 Bed / 1 Bath", 2: "2 Bed / 2 Bath", 3: "3 Bed / 2 Bath"}[beds]
+                specs.append(("res", beds, baths, (480, 720, 980, 1240)[beds] + self.between(-4, 6) * 10, _UT[ut],
+                              uname))
+            return specs
         if kind in ("office", "retail"):
             for i in range(size):
                 sqft = self.between(12, 80) * 100 if kind == "office" else self.between(10, 120) * 100
@@ -1020,6 +1137,8 @@ class _Generator:
         n = len(specs)
         res_idx = [i for i, s in enumerate(specs) if s[0] in ("res",)]
         result = [(0, "Market")] * n
+        if p.planted:
+            return [(des, prog) for _name, _beds, prog, des in _PLANTED[kind][2]]
         if kind in ("office", "retail", "hoa", "student"):
             return result
         order = res_idx[:]
@@ -1032,12 +1151,10 @@ class _Generator:
             market = len(order) // 10 if len(order) >= 40 else 0
             for j, i in enumerate(order):
                 result[i] = (0, "Market") if j < market else (60, "LIHTC")
-            if p.home:
-                n_home = max(2, len(order) // 4)
-                home = order[market:market + n_home]
-                n_low = max(1, -(-n_home // 5))
-                for j, i in enumerate(home):
-                    result[i] = (50, "LIHTC,HOME-Low") if j < n_low else (60, "LIHTC,HOME-High")
+        elif kind == "home":  # every unit HOME: 30 % Low HOME (at least the required 20 %), the rest High HOME
+            n_low = max(1, -(-len(order) * 3 // 10))
+            for j, i in enumerate(order):
+                result[i] = (0, "HOME-Low") if j < n_low else (0, "HOME-High")
         elif kind == "lihtc_ia":
             market = len(order) // 10 if len(order) >= 40 else 0
             cycle = (30, 40, 50, 60, 70, 80)
@@ -1072,9 +1189,11 @@ class _Generator:
         if "LIHTC" in p.programs:
             agency = a["agency"]
         elif "USDA" in p.programs:
-            agency = "USDA Rural Development" + (" - Kansas" if a["state"] == "KS" else "")
+            agency = "USDA Rural Development" + (" - Kansas" if a["state"] == "KS" else " - Massachusetts")
         elif p.bond:
             agency = "Kansas Development Finance Authority" if a["state"] == "KS" else "MassHousing"
+        elif "HOME" in p.programs:
+            agency = a["home_pj"]
         programs = p.programs
         if affordable and p.vouchers:
             programs += ", Section 8"  # an affordable property serving voucher households
@@ -1203,21 +1322,87 @@ class _Generator:
 
     # ---- occupancy: tenants, leases, households ---------------------------------------------------
     def occupancy(self, p: _Prop) -> None:
+        if p.planted:
+            self._planted_occupancy(p)
+            return
         plans = []
         for u in p.units:
             if u.cls == "student":
                 self._student_unit(p, u)
             else:
                 plans.append((u, self._timeline(p, u)))
-        # the first LIHTC 40-60 and the first market property always house a voucher household
+        # the first (clean) LIHTC property and the first market property always house a voucher household
         forced = None
-        if p.kind in ("lihtc_4060", "mf_market") and p.kind not in self.voucher_kinds:
-            forced = next((u.uid for u, tl in plans if u.cls == "res" and any(t[0] == "Current" for t in tl)), None)
+        group = "lihtc" if "LIHTC" in p.programs else p.kind
+        if group in ("lihtc", "mf_market") and group not in self.voucher_kinds:
+            forced = next((u.uid for u, tl in plans if u.cls == "res" and u.program != "Market"
+                           and any(t[0] == "Current" for t in tl)) if group == "lihtc" else
+                          (u.uid for u, tl in plans if u.cls == "res" and any(t[0] == "Current" for t in tl)), None)
             if forced is not None:
-                self.voucher_kinds.add(p.kind)
+                self.voucher_kinds.add(group)
         for u, timeline in plans:
             for status, movein, moveout, notice in timeline:
                 self._tenancy(p, u, status, movein, moveout, notice, u.uid == forced and status == "Current")
+
+    def _planted_occupancy(self, p: _Prop) -> None:
+        """Tenancies of the planted properties: fixed dates (relative to now), fixed households where the
+        problem lives (PLANTED_FINDINGS, docs/planted-findings.md), ordinary clean households elsewhere."""
+        T = self.T
+        vli = _AREAS[p.area]["vli"]
+        units = {u.name: u for u in p.units}
+
+        def l60(persons: int) -> int:  # the 60 % income limit, whole dollars
+            return _limit(vli, 60, 2 * persons)
+
+        def hundreds(x: float) -> int:
+            return int(x) // 100 * 100
+
+        def live(name: str, movein: int, fixed: dict | None = None, voucher: bool = False) -> None:
+            # the previous resident, when it left inside the history window (as _timeline keeps them);
+            # in Harbor Point every such lease-up predates the over-income recertification
+            prev_out = movein - self.between(7, 45)
+            if prev_out >= self.hist_start and name != "102":
+                prev_in = max(p.pis + 45, prev_out - self.between(300, 4 * 365))
+                if prev_in < prev_out - 30:
+                    self._tenancy(p, units[name], "Past", prev_in, prev_out, prev_out - self.between(30, 60))
+            self._tenancy(p, units[name], "Current", movein, None, None, voucher, fixed)
+
+        if p.kind == "lihtc_4060":  # Harbor Point: four unit-level problems, two clean units
+            recert = self._fom(self.m_now - 3)  # the over-income annual recertification of unit 101
+            x_in = _add_months(_dt.date.fromordinal(recert), -12).toordinal()
+            over = hundreds(l60(2) * 1.6)
+            live("101", x_in, {"mi_income": hundreds(l60(2) * 0.7), "members": (
+                ("Head", "Daniel", "Okafor", 41, False, "None", over * 55 // 100),
+                ("Spouse", "Grace", "Okafor", 39, True, "None", over - over * 55 // 100))})
+            # unit 102 (market, 2 BR): the previous resident left after the recertification; the next one,
+            # an over-income household without an income certification, moved in six weeks after it
+            prev_in = _add_months(_dt.date.fromordinal(recert), -40).toordinal()
+            self._tenancy(p, units["102"], "Past", prev_in, recert + 20, recert - 15)
+            market = hundreds(l60(2) * 1.5)
+            live("102", recert + 45, {"mi_income": market, "members": (
+                ("Head", "Gregory", "Whitfield", 47, False, "None", market * 6 // 10),
+                ("Spouse", "Anne", "Whitfield", 45, True, "None", market - market * 6 // 10))})
+            single = hundreds(l60(1) * 0.6)
+            live("103", T - 200, {"mi_income": single, "members": (
+                ("Head", "Maria", "Brennan", 33, True, "None", single),)})
+            o_in = T - 420
+            pay = hundreds(l60(2) * 0.65)
+            live("104", o_in, {"mi_income": pay, "members": (
+                ("Head", "Rosa", "Castillo", 36, True, "None", pay),
+                ("Child", "Mateo", "Castillo", 9, False, "Full-time", 0)),
+                "cert": ("Move-In", o_in, _add_months(_dt.date.fromordinal(o_in), 12).toordinal())})
+            live("201", T - 250, {"mi_income": 23000, "exception": "", "members": (
+                ("Head", "Linh", "Nguyen", 22, True, "Full-time", 14000),
+                ("Co-Head", "Jordan", "Park", 23, False, "Full-time", 9000))})
+            live("202", T - 1113)
+            live("203", T - 770, voucher=True)
+        elif p.kind == "lihtc_2050":  # Elm Court: one designated unit of the two the set-aside needs
+            for k, u in enumerate(p.units):
+                live(u.name, T - 500 if k == 0 else T - 90 - 137 * k)
+        else:  # Maple Commons: every household qualifies; only the designations average above 60 %
+            step = min(190, (T - 150 - (p.pis + 60)) // len(p.units))
+            for k, u in enumerate(p.units):
+                live(u.name, T - 150 - step * k)
 
     def _timeline(self, p: _Prop, u: _Unit) -> list[tuple[str, int, int | None, int | None]]:
         """Tenancies of one unit overlapping the history window: (status, move-in, move-out, notice)."""
@@ -1229,7 +1414,12 @@ class _Generator:
             "office": (0.88, 0.10, 0.4, 0.15), "retail": (0.88, 0.10, 0.4, 0.15)}[cls]
         term = 12 if cls in ("res", "hoa") else 60
         result: list[tuple[str, int, int | None, int | None]] = []
-        if r() < occ:
+        # Program units keep their set-asides determinate: a vacant one always had a (qualified) previous
+        # household (vacant unit rule); bond units (the bond test counts occupied units only) and Low HOME
+        # units (the Low HOME occupancy rule) are always occupied.
+        program = cls == "res" and u.program != "Market"
+        always = program and (bool(p.bond) or "HOME-Low" in u.program)
+        if r() < occ or always:
             if r() < recent and max(H + 20, lower) < T - 1:
                 movein = self.between(max(H + 20, lower), T - 1)
                 prev_out = movein - self.between(7, 45)
@@ -1250,17 +1440,19 @@ class _Generator:
                 notice = T - self.between(1, 25)
             result.append(("Current", movein, None, notice))
         else:
-            if r() < past_if_vacant:
+            if r() < past_if_vacant or program:
                 out_o = T - self.between(1, 120 if cls == "res" else 300)
                 movein = max(lower, out_o - self.between(200, term * 30 * 4))
                 if movein < out_o - 30 and out_o >= H:
                     result.append(("Past", movein, out_o, out_o - self.between(30, 60)))
-            if r() < future_if_vacant:
+            if program and not result:  # no previous household possible: occupied after all
+                result.append(("Current", self.between(lower, max(lower, H + 19)), None, None))
+            elif r() < future_if_vacant:
                 result.append(("Future", T + self.between(3, 45), None, None))
         return result
 
     def _tenancy(self, p: _Prop, u: _Unit, status: str, movein: int, moveout: int | None,
-                 notice: int | None, voucher: bool = False) -> None:
+                 notice: int | None, voucher: bool = False, fixed: dict | None = None) -> None:
         out, ck, r, T = self.out, self.clock, self.r, self.T
         cls = u.cls
         tid = len(out["Tenants"]) + 1
@@ -1280,7 +1472,8 @@ class _Generator:
             first = last = ""
             tname = name
         else:
-            hh = self._household(p, u, movein, moveout, voucher)
+            hh = self._fixed_household(movein, moveout, fixed) if fixed else self._household(p, u, movein,
+                                                                                              moveout, voucher)
             first, last = hh["first"], hh["last"]
             tname = f"{last}, {first}"
         out["Tenants"].append({
@@ -1425,18 +1618,19 @@ class _Generator:
         n = len(members)
         forced_voucher = voucher
         if u.cls == "res" and not (u.program == "USDA RD 515") and not voucher:
-            vp = 0.15 if u.des else {"mf_market": 0.06, "sfr": 0.2, "mixed": 0.05, "senior": 0.08}.get(kind, 0.0)
+            vp = 0.15 if u.tier else {"mf_market": 0.06, "sfr": 0.2, "mixed": 0.05, "senior": 0.08}.get(kind, 0.0)
             voucher = r() < vp
-        # incomes are those of the latest certification: the move-in one grown 3 % per annual recertification
+        # incomes are those of the latest certification: the move-in one (at most 97 % of the unit's limit)
+        # grown 3 % per annual recertification, which stays under 140 % of the limit for any tenancy the
+        # generator makes (at most 11 years: 0.97 x 1.03^11 < 1.35)
         recerts = self._anniversaries(movein, moveout)
         growth = 1.03 ** recerts
-        if u.des or u.program == "USDA RD 515":
-            limit = _limit(a["vli"], u.des or 80, 2 * n)
+        program = bool(u.tier) or u.program == "USDA RD 515"
+        if program:
+            limit = _limit(a["vli"], u.tier or 80, 2 * n)
             if voucher:
                 limit = min(limit, _limit(a["vli"], 50, 2 * n))
             current = limit * ((0.3 + 0.45 * r()) if voucher else (0.42 + 0.55 * r())) * growth
-            if recerts >= 2 and r() < 0.12:
-                current *= 1.25 + 0.3 * r()  # a raise: some households end up over 140 % of the limit
         elif u.cls == "hoa":
             current = 55000 + 120000 * r()
         else:
@@ -1459,6 +1653,9 @@ class _Generator:
                                                                                             else 40000))
             m["cash"] = cash
             m["ainc"] = int(cash * (0.001 + 0.02 * r()))
+        if program and sum(m["ainc"] for m in adults) > int(current) // 4:  # asset income a modest share
+            for m in adults:
+                m["ainc"] = m["ainc"] // 8
         total = max(0, int(current) - sum(m["ainc"] for m in adults))
         ben_total = int(total * benefit_share)
         emp_total = total - ben_total
@@ -1478,7 +1675,7 @@ class _Generator:
                 m["emp"] = amt
                 left -= amt
         if members[0]["emp"] > 4000 and r() < 0.1:  # child support, alimony
-            x = self.between(12, 60) * 100
+            x = min(self.between(12, 60) * 100, members[0]["emp"])
             members[0]["emp"] -= x
             members[0]["oth"] += x
         # voucher
@@ -1495,9 +1692,23 @@ class _Generator:
             if hap_c < 5000:
                 hap_c = vps_c = 0
         emps = self.pick(_EMPLOYERS)
+        cert_total = sum(m["emp"] + m["ben"] + m["oth"] + m["ainc"] for m in members)
         return {"first": first, "last": last, "members": members, "exception": exception,
-                "recerts": recerts, "hap_c": hap_c, "vps_c": vps_c,
-                "employer": emps}
+                "recerts": recerts, "hap_c": hap_c, "vps_c": vps_c, "employer": emps,
+                "mi_income": int(cert_total / growth), "mi_size": n, "cert": None}
+
+    def _fixed_household(self, movein: int, moveout: int | None, spec: dict) -> dict:
+        """A planted household from its spec: members as (relationship, first, last, age, female, student status,
+        employment income), the move-in income and size, the student exception and, optionally, the current
+        certification as (type, effective ordinal, next-due ordinal) instead of the anniversary schedule."""
+        members = []
+        for rel, first, last, age, female, student, emp in spec["members"]:
+            members.append({"rel": rel, "first": first, "last": last, "age": age, "female": female,
+                            "student": student, "emp": emp, "ben": 0, "oth": 0, "cash": 0, "ainc": 0})
+        return {"first": members[0]["first"], "last": members[0]["last"], "members": members,
+                "exception": spec.get("exception", ""), "recerts": self._anniversaries(movein, moveout),
+                "hap_c": 0, "vps_c": 0, "employer": self.pick(_EMPLOYERS), "mi_income": spec["mi_income"],
+                "mi_size": len(members), "cert": spec.get("cert")}
 
     def _anniversaries(self, movein: int, moveout: int | None) -> int:
         """Move-in anniversaries (annual recertifications) up to today or the move-out."""
@@ -1541,22 +1752,26 @@ class _Generator:
         vps = _money(hh["vps_c"]) if hh["vps_c"] else ""
         if program_household:
             # the latest certification effective on or before today (the move-in one for future residents);
-            # its income is the members' incomes plus their asset income
+            # its income is the members' incomes plus their asset income. Interim certifications happen in
+            # the first year only, so the annual schedule stays readable from the certifications on record
+            # (move-in + current): the next recertification is due a year after the latest full one.
             recerts = hh["recerts"]
             first = _dt.date.fromordinal(movein)
             eff = _add_months(first, 12 * recerts).toordinal()
             ctype = "Move-In" if recerts == 0 else "Annual"
             until = min(T, moveout or T)
-            if recerts and r() < 0.08 and eff + 60 < until:
+            if recerts == 0 and r() < 0.08 and eff + 60 < until:
                 ctype = "Interim"
                 eff += self.between(30, min(300, until - eff))
             next_due = _add_months(first, 12 * (recerts + 1)).toordinal()
+            if hh["cert"] is not None:  # planted: the certification as given
+                ctype, eff, next_due = hh["cert"]
             cert_income = sum(m["emp"] + m["ben"] + m["oth"] + m["ainc"] for m in hh["members"]) * 100
             vals = (ctype, ck.ymd(eff), ck.ymd(next_due), _money(cert_income), str(len(hh["members"])),
-                    hh["exception"], vps)
+                    hh["exception"], vps, ck.ymd(movein), _money(hh["mi_income"] * 100), str(hh["mi_size"]))
             fields = _CERT_UDFS
         elif vps:
-            vals, fields = (vps,), _CERT_UDFS[-1:]
+            vals, fields = (vps,), [_VPS_UDF]
         else:
             return
         for (fid, name, _pt, ftype), val in zip(fields, vals):
@@ -1627,8 +1842,10 @@ class _Generator:
         for k, (start, _end, _months) in enumerate(terms):
             eff = movein if k == 0 else self._fom(self._month_of(start) + (0 if _dt.date.fromordinal(start).day == 1
                                                                            else 1))
-            years_back = max(0.0, (T - start) / 365.25)
-            cents = _round5(u.rent_c / 100 * 0.97 ** int(years_back))
+            years_back = int(max(0.0, (T - start) / 365.25))
+            cents = u.rent_c if years_back == 0 else _round5(u.rent_c / 100 * 0.97 ** years_back)
+            if end is not None and eff > end:  # the resident left before this term's rent took effect
+                break
             levels.append([eff, cents])
         hap_c = hh["hap_c"]
         for k, (eff, cents) in enumerate(levels):
@@ -1653,7 +1870,9 @@ class _Generator:
                        "CreateDate": sc, "CreateUserID": 3, "UpdateDate": su, "UpdateUserID": 3})
         market = u.program == "Market" and p.kind not in ("senior",)
         extras = []
-        if p.utility == "itemized":
+        if u.program != "Market":
+            pass  # program units: tenant-paid utilities, covered by the unit's utility allowance
+        elif p.utility == "itemized":
             extras += [(C_WTR, self.between(25, 45) * 100, "Water"), (C_SWR, self.between(20, 40) * 100, "Sewer"),
                        (C_TRSH, self.between(12, 20) * 100, "Trash"),
                        (C_PEST, self.between(3, 6) * 100, "Pest control")]

@@ -14,7 +14,13 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from rm_pipelines.sandbox.portfolio import COLLECTIONS, UDF_DEFINITIONS, generate_portfolio
+from rm_pipelines.sandbox.portfolio import (
+    COLLECTIONS,
+    PLANTED_FINDINGS,
+    PLANTED_MIN_UNITS,
+    UDF_DEFINITIONS,
+    generate_portfolio,
+)
 
 NOW = dt.datetime(2026, 11, 20, 14, 3, 22, 512000)
 SEED = 11
@@ -110,6 +116,7 @@ UDFS = {
     "Certification Type": "Tenant", "Certification Effective Date": "Tenant", "Next Recertification Due": "Tenant",
     "Certified Annual Income": "Tenant", "Certified Household Size": "Tenant", "Student Exception": "Tenant",
     "Voucher Payment Standard": "Tenant", "Roommate Preferences": "Tenant", "Bed Space": "Tenant",
+    "Move-In Certification Date": "Tenant", "Move-In Certified Income": "Tenant", "Move-In Household Size": "Tenant",
     "Relationship": "Contact", "Student Status": "Contact", "Employment Income": "Contact",
     "Benefit Income": "Contact", "Other Income": "Contact", "Asset Cash Value": "Contact",
     "Asset Annual Income": "Contact",
@@ -125,6 +132,8 @@ VLI = {
     "Topeka, KS MSA": (34600, 39550, 44500, 49400, 53400, 57350, 61300, 65250),
     "Kansas City, MO-KS HMFA": (39700, 45400, 51050, 56700, 61250, 65800, 70350, 74850),
 }
+
+PLANTED_PROPERTIES = {f["property"] for f in PLANTED_FINDINGS}
 
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}T00:00:00$")
@@ -403,6 +412,8 @@ def test_income_averaging_designations(view):
     for pid in view.by_id["Properties"]:
         if view.udv[("Property", pid)]["LIHTC Election"] != "income-averaging":
             continue
+        if view.by_id["Properties"][pid]["ShortName"] in PLANTED_PROPERTIES:
+            continue  # Maple Commons averages above 60 % on purpose (test_planted_properties)
         des = [int(view.udv[("Unit", u["UnitID"])]["AMI Designation"]) for u in view.out["Units"]
                if u["PropertyID"] == pid and view.udv[("Unit", u["UnitID"])]["AMI Designation"]]
         assert set(des) == {30, 40, 50, 60, 70, 80}
@@ -414,6 +425,8 @@ def test_set_asides_are_met(view):
     for pid in view.by_id["Properties"]:
         values = view.udv[("Property", pid)]
         units = [view.udv[("Unit", u["UnitID"])] for u in view.out["Units"] if u["PropertyID"] == pid]
+        if view.by_id["Properties"][pid]["ShortName"] in PLANTED_PROPERTIES:
+            continue  # Elm Court is one unit short on purpose (test_planted_properties)
         if values["LIHTC Election"] == "20-50":
             res = [u for u in units if u]
             assert sum(u["AMI Designation"] == "50" for u in res) >= 0.2 * len(res)
@@ -713,6 +726,9 @@ def test_program_rents_stay_under_the_lihtc_maximum(view):
         values = view.udv[("Unit", lease["UnitID"])]
         if not values or not values["AMI Designation"]:
             continue
+        if (view.by_id["Properties"][t["PropertyID"]]["ShortName"], view.by_id["Units"][lease["UnitID"]]["Name"]) \
+                == ("HARBOR", "103"):
+            continue  # $1 over on purpose (test_planted_properties)
         bedrooms = view.by_id["Units"][lease["UnitID"]]["Bedrooms"]
         vli = VLI[view.udv[("Property", t["PropertyID"])]["HUD Limit Area"]]
         pct = int(values["AMI Designation"])
@@ -793,6 +809,197 @@ def test_udv_values_follow_their_definitions(view):
             assert v["Value"] in field["ComboList"].split(","), v
     pairs = Counter((v["ParentType"], v["ParentID"], v["Name"]) for v in view.out["UserDefinedValues"])
     assert max(pairs.values()) == 1, "one value per field and parent"
+
+
+# -- compliance: clean program households and the planted problems ------------------------------------------
+
+BOSTON = "Boston-Cambridge-Quincy, MA-NH HMFA"
+PLANTED_UNITS = {  # ShortName -> (Name, election, {unit: (bedrooms, Unit Program, AMI Designation)})
+    "HARBOR": ("Harbor Point Apartments", "40-60", {
+        "101": (2, "LIHTC", "60"), "102": (2, "Market", ""), "103": (1, "LIHTC", "60"), "104": (2, "LIHTC", "60"),
+        "201": (1, "LIHTC", "60"), "202": (1, "LIHTC", "60"), "203": (2, "LIHTC", "60")}),
+    "ELMCOURT": ("Elm Court Apartments", "20-50", {
+        "101": (1, "LIHTC", "50"), "102": (1, "Market", ""), "103": (2, "Market", ""), "201": (2, "Market", ""),
+        "202": (1, "Market", ""), "203": (2, "Market", "")}),
+    "MAPLE": ("Maple Commons", "income-averaging", {
+        "101": (1, "LIHTC", "30"), "102": (1, "LIHTC", "40"), "103": (2, "LIHTC", "50"), "104": (2, "LIHTC", "60"),
+        "201": (1, "LIHTC", "70"), "202": (1, "LIHTC", "80"), "203": (2, "LIHTC", "80"), "204": (2, "LIHTC", "80")}),
+}
+
+
+def _limit(area: str, pct: int, persons: int) -> int:
+    """Income limit in whole dollars: pct/50 x the area's 50 % row."""
+    return VLI[area][min(persons, 8) - 1] * pct // 50
+
+
+def _tier(unit_values: dict[str, str]) -> int:
+    """The income/rent tier a program unit is kept under: its designation, Low/High HOME 50/60, RD 515 80."""
+    if unit_values["AMI Designation"]:
+        return int(unit_values["AMI Designation"])
+    program = unit_values["Unit Program"]
+    return 50 if "HOME-Low" in program else 60 if "HOME-High" in program else 80
+
+
+def _current_tenant(view: View, short: str, unit_name: str) -> dict:
+    prop = next(p for p in view.out["Properties"] if p["ShortName"] == short)
+    unit = next(u for u in view.out["Units"] if u["PropertyID"] == prop["PropertyID"] and u["Name"] == unit_name)
+    return next(t for t in view.out["Tenants"] if t["Status"] == "Current"
+                and view.lease_of[t["TenantID"]]["UnitID"] == unit["UnitID"])
+
+
+def test_affordable_properties_sit_in_areas_with_bundled_limits(view):
+    kansas = set(VLI) - {BOSTON}
+    for pid in view.by_id["Properties"]:
+        values = view.udv[("Property", pid)]
+        programs = {x.strip() for x in values["Affordable Programs"].split(",") if x.strip()} - {"Section 8"}
+        if programs == {"HOME"}:
+            assert values["HUD Limit Area"] in kansas  # Section 8 (HOME income) limits
+        elif programs:
+            assert values["HUD Limit Area"] == BOSTON, values  # MTSP limits
+
+
+def test_clean_program_households_are_compliant(view):
+    """Outside the planted properties every program household is compliant by the engine's rules: a move-in
+    certification on record (date = move-in) that qualifies at the unit's tier, a current income under 140 %
+    of the limit, a current annual recertification (interim ones only in the first year), an exception for
+    every all-full-time-student household, and no utility lines (the utility allowance covers them)."""
+    codes = {t["ChargeTypeID"]: t["Name"] for t in view.out["ChargeTypes"]}
+    charge_codes: dict[int, set[str]] = defaultdict(set)
+    for rc in view.out["RecurringCharges"]:
+        if rc["EntityType"] == "Tenant":
+            charge_codes[rc["TenantID"]].add(codes[rc["ChargeTypeID"]])
+    checked = 0
+    for t in view.out["Tenants"]:
+        lease = view.lease_of[t["TenantID"]]
+        unit_values = view.udv[("Unit", lease["UnitID"])]
+        if not unit_values or unit_values["Unit Program"] == "Market" or t["IsCompany"]:
+            continue
+        if view.by_id["Properties"][t["PropertyID"]]["ShortName"] in PLANTED_PROPERTIES:
+            continue
+        values = view.udv[("Tenant", t["TenantID"])]
+        area = view.udv[("Property", t["PropertyID"])]["HUD Limit Area"]
+        tier = _tier(unit_values)
+        move_in = day(lease["MoveInDate"])
+        assert values["Move-In Certification Date"] == move_in.isoformat()
+        mi_size = int(values["Move-In Household Size"])
+        assert cents(float(values["Move-In Certified Income"])) <= _limit(area, tier, mi_size) * 100, (t, values)
+        size = int(values["Certified Household Size"])
+        assert cents(float(values["Certified Annual Income"])) <= _limit(area, tier, size) * 140, (t, values)
+        if values["Certification Type"] == "Move-In":
+            assert values["Move-In Certified Income"] == values["Certified Annual Income"]
+        if values["Certification Type"] == "Interim":  # first year only: due on the first anniversary
+            assert dt.date.fromisoformat(values["Next Recertification Due"]) - move_in <= dt.timedelta(days=366)
+        if t["Status"] == "Current":
+            assert dt.date.fromisoformat(values["Next Recertification Due"]) > NOW.date(), (t, values)
+        members = view.members(t["TenantID"])
+        if all(view.udv[("Contact", c["ContactID"])]["Student Status"] == "Full-time" for c in members):
+            assert values["Student Exception"], (t, values)
+        assert charge_codes[t["TenantID"]] <= {"RENT", "HAP", "PARK", "PET"}, (t, charge_codes[t["TenantID"]])
+        checked += 1
+    assert checked > 10
+
+
+def test_program_units_are_occupied_or_were(view):
+    """A vacant program unit had a previous household (vacant unit rule); bond and Low HOME units are occupied."""
+    tenancies: dict[int, list[str]] = defaultdict(list)
+    for t in view.out["Tenants"]:
+        tenancies[view.lease_of[t["TenantID"]]["UnitID"]].append(t["Status"])
+    for u in view.out["Units"]:
+        values = view.udv[("Unit", u["UnitID"])]
+        if not values or values["Unit Program"] in ("", "Market"):
+            continue
+        statuses = tenancies[u["UnitID"]]
+        assert "Current" in statuses or "Past" in statuses, (u, values)
+        if "Bond" in values["Unit Program"] or "HOME-Low" in values["Unit Program"]:
+            assert "Current" in statuses, (u, values)
+
+
+def test_planted_properties(view):
+    props = {p["ShortName"]: p for p in view.out["Properties"]}
+    for short, (name, election, units) in PLANTED_UNITS.items():
+        prop = props[short]
+        values = view.udv[("Property", prop["PropertyID"])]
+        assert prop["Name"] == name and values["LIHTC Election"] == election and values["HUD Limit Area"] == BOSTON
+        got = {u["Name"]: (u["Bedrooms"], view.udv[("Unit", u["UnitID"])]["Unit Program"],
+                           view.udv[("Unit", u["UnitID"])]["AMI Designation"])
+               for u in view.out["Units"] if u["PropertyID"] == prop["PropertyID"]}
+        assert got == units
+        for unit in units:  # every planted unit is occupied
+            _current_tenant(view, short, unit)
+    for f in PLANTED_FINDINGS:
+        if f["tenant"]:
+            assert _current_tenant(view, f["property"], f["unit"])["Name"] == f["tenant"]
+    # Harbor Point 101: qualified at move-in, over 140 % at the annual recertification ...
+    over = _current_tenant(view, "HARBOR", "101")
+    ov = view.udv[("Tenant", over["TenantID"])]
+    assert ov["Certification Type"] == "Annual" and ov["Certified Household Size"] == "2"
+    assert cents(float(ov["Move-In Certified Income"])) <= _limit(BOSTON, 60, 2) * 100
+    assert cents(float(ov["Certified Annual Income"])) > _limit(BOSTON, 60, 2) * 140
+    recert = dt.date.fromisoformat(ov["Certification Effective Date"])
+    assert recert < NOW.date()
+    # ... then the comparable market unit 102 went to an over-income household without a certification
+    newcomer = _current_tenant(view, "HARBOR", "102")
+    assert recert < day(view.lease_of[newcomer["TenantID"]]["MoveInDate"]) <= NOW.date()
+    assert "Certification Type" not in view.udv[("Tenant", newcomer["TenantID"])]
+    assert sum(c["AnnualIncome"] for c in view.members(newcomer["TenantID"])) > _limit(BOSTON, 60, 2)
+    others = [t for t in view.out["Tenants"] if t["PropertyID"] == props["HARBOR"]["PropertyID"]
+              and t["TenantID"] != newcomer["TenantID"] and t["Status"] != "Future"]
+    assert all(day(view.lease_of[t["TenantID"]]["MoveInDate"]) < recert for t in others)
+    # 103: gross rent one dollar over the 1BR 60 % maximum
+    gross = _current_tenant(view, "HARBOR", "103")
+    rent = sum(cents(rc["Amount"]) for rc in view.out["RecurringCharges"]
+               if rc["TenantID"] == gross["TenantID"] and rc["ToDate"] is None)
+    unit = view.by_id["Units"][view.lease_of[gross["TenantID"]]["UnitID"]]
+    ua = cents(float(view.udv[("Unit", unit["UnitID"])]["Utility Allowance"]))
+    assert rent + ua == ((VLI[BOSTON][0] + VLI[BOSTON][1]) * 60 // 100 // 40 + 1) * 100
+    # 104: only the move-in certification, more than a year old
+    overdue = view.udv[("Tenant", _current_tenant(view, "HARBOR", "104")["TenantID"])]
+    assert overdue["Certification Type"] == "Move-In"
+    assert dt.date.fromisoformat(overdue["Next Recertification Due"]) < NOW.date()
+    # 201: every member a full-time student, no exception
+    students = _current_tenant(view, "HARBOR", "201")
+    assert all(view.udv[("Contact", c["ContactID"])]["Student Status"] == "Full-time"
+               for c in view.members(students["TenantID"]))
+    assert view.udv[("Tenant", students["TenantID"])]["Student Exception"] == ""
+    # Maple Commons: designations average 61.25 %
+    maple = [int(d) for _b, _p, d in PLANTED_UNITS["MAPLE"][2].values()]
+    assert sum(maple) / len(maple) == 61.25
+
+
+@pytest.mark.parametrize("units,seed", [(60, 0), (60, 29), (61, 5), (137, 2), (2000, 4)])
+def test_planted_properties_for_any_seed_and_size(units, seed):
+    out = generate_portfolio(units, seed, NOW - dt.timedelta(days=17 * seed))
+    by_short = {p["ShortName"]: p for p in out["Properties"]}
+    for short, (name, _election, planted_units) in PLANTED_UNITS.items():
+        assert by_short[short]["Name"] == name
+        assert sorted(u["Name"] for u in out["Units"] if u["PropertyID"] == by_short[short]["PropertyID"]) == \
+            sorted(planted_units)
+    names = {t["Name"] for t in out["Tenants"]}
+    assert {f["tenant"] for f in PLANTED_FINDINGS if f["tenant"]} <= names
+
+
+def test_no_planted_properties_below_the_minimum():
+    assert PLANTED_MIN_UNITS == 60
+    out = generate_portfolio(PLANTED_MIN_UNITS - 1, 3, NOW)
+    assert not {p["ShortName"] for p in out["Properties"]} & set(PLANTED_UNITS)
+
+
+def test_planted_findings_catalogue(small):
+    from rm_pipelines.compliance.violations import FINDING_TYPES
+
+    assert len(PLANTED_FINDINGS) == 6
+    for f in PLANTED_FINDINGS:
+        assert set(f) == {"code", "form_8823_line", "property", "unit", "tenant", "description"}
+        assert FINDING_TYPES[f["code"]].form_8823_line == f["form_8823_line"]
+        assert f["property"] in PLANTED_UNITS and (f["unit"] is None or f["unit"] in PLANTED_UNITS[f["property"]][2])
+        assert (f["unit"] is None) == (f["tenant"] is None) == (FINDING_TYPES[f["code"]].scope == "property")
+        assert f["description"]
+    assert {f["form_8823_line"] for f in PLANTED_FINDINGS} == {"11b", "11f", "11g", "11i", "11l"}
+
+
+def test_recurring_charges_run_forward(view):
+    for rc in view.out["RecurringCharges"]:
+        assert rc["ToDate"] is None or rc["FromDate"] <= rc["ToDate"], rc
 
 
 # -- sizes and speed -----------------------------------------------------------------------------------------
