@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:
-        for noisy in ("httpx", "httpcore", "alembic"):
+        for noisy in ("httpx", "httpcore", "alembic", "great_expectations"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     from .orgs import RegistryError
     from .settings import SettingsError

@@ -26,6 +26,16 @@ def _instance():
     return dg.DagsterInstance.get()
 
 
+def _print_table(out: TextIO, title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
+    print(f"\n{title}", file=out)
+    print(f"{header[0]:<34}" + "".join(f"{h:>12}" for h in header[1:]), file=out)
+    for row in rows:
+        cells = [f"{str(v):>12}" for v in row[1:]]
+        if header[-1] == "checks":  # free text: left-aligned after a gap
+            cells[-1] = f"  {row[-1]}"
+        print(f"{str(row[0]):<34}" + "".join(cells), file=out)
+
+
 def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = sys.stdout) -> bool:
     """Start the embedded sandbox, register the orgs, materialize the extraction, print a summary."""
     import dagster as dg
@@ -54,27 +64,34 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
         instance=instance,
         partition_key=org.id,
         run_config={
-            "ops": {"rentmanager_extract": {"config": {"mode": mode}}},
+            "ops": {"rentmanager_extract": {"config": {"mode": mode}}, "estatecore_load": {"config": {"mode": mode}}},
             "loggers": {"console": {"config": {"log_level": "INFO"}}},
         },
         raise_on_error=False,
         tags={"rm/org": org.id, "rm/mode": mode},
     )
-    rows = []
+    extracted, loaded = [], []
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         md = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-        rows.append((mat.asset_key.path[-1], md.get("mode"), md.get("rows", 0), md.get("inserted", 0),
-                     md.get("updated", 0), md.get("unchanged", 0), md.get("requests", 0), md.get("seconds", 0.0)))
-    rows.sort()
-    header = ("entity", "mode", "rows", "new", "changed", "same", "requests", "seconds")
-    print("", file=out)
-    print(f"{header[0]:<34}{header[1]:<13}" + "".join(f"{h:>10}" for h in header[2:]), file=out)
-    for r in rows:
-        print(f"{r[0]:<34}{str(r[1]):<13}{r[2]:>10}{r[3]:>10}{r[4]:>10}{r[5]:>10}{r[6]:>10}{float(r[7]):>10.2f}", file=out)
-    total_rows = sum(r[2] for r in rows)
-    print(f"\n{len(rows)} entities, {total_rows} rows in {time.monotonic() - t0:.1f}s.", file=out)
-    print(f"Warehouse: {WarehouseResource().display_url} (raw tables in schema rm_raw, sync state in ops)", file=out)
+        group, name = mat.asset_key.path[0], mat.asset_key.path[-1]
+        (extracted if group == "rentmanager" else loaded).append((name, md))
+    checks = {}
+    for evaluation in result.get_asset_check_evaluations():
+        checks.setdefault(evaluation.asset_key.path[-1], []).append(
+            f"{evaluation.check_name}:{'ok' if evaluation.passed else evaluation.severity.value.lower()}")
+    _print_table(out, "Rent Manager → rm_raw", ("entity", "mode", "rows", "new", "changed", "same", "requests", "seconds"),
+                 [(n, md.get("mode"), md.get("rows", 0), md.get("inserted", 0), md.get("updated", 0), md.get("unchanged", 0),
+                   md.get("requests", 0), f"{float(md.get('seconds', 0.0)):.2f}") for n, md in sorted(extracted)])
+    _print_table(out, "rm_raw → EstateCore", ("table", "rows", "new", "changed", "same", "deleted", "quarantined", "quality", "checks"),
+                 [(n, md.get("dagster/row_count", 0), md.get("inserted", 0), md.get("updated", 0), md.get("unchanged", 0),
+                   md.get("soft_deleted", 0), md.get("quarantined", 0), f"{float(md.get('quality_score', 1.0)):.4f}",
+                   " ".join(checks.get(n, []))) for n, md in loaded])
+    total_rows = sum(md.get("rows", 0) for _, md in extracted)
+    print(f"\n{len(extracted)} entities, {total_rows} rows extracted; {len(loaded)} EstateCore tables loaded "
+          f"in {time.monotonic() - t0:.1f}s.", file=out)
+    print(f"Warehouse: {WarehouseResource().display_url} (EstateCore tables; raw payloads in rm_raw; sync state, "
+          "quarantine and audit in ops)", file=out)
     print(f"Dagster runs: DAGSTER_HOME={os.environ['DAGSTER_HOME']} — open the web UI with `make dev`.", file=out)
     if not result.success:
         for event in result.all_events:

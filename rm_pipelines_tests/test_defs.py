@@ -92,3 +92,59 @@ def test_registry_sensor_keeps_partitions_equal_to_the_registry(registry_file):
         instance.add_dynamic_partitions(org_partitions.name, ["acme"])
         instance.delete_dynamic_partition(org_partitions.name, "gone-org")
         assert isinstance(org_registry_sensor(context), dg.SkipReason)
+
+
+def _materialize_all(instance, registry_file, sqlite_url, selection=None):
+    from rm_pipelines.defs.estatecore import estatecore_load
+
+    return dg.materialize(
+        [rentmanager_extract, estatecore_load],
+        instance=instance,
+        partition_key="acme",
+        selection=selection,
+        resources={
+            "rentmanager": RentManagerResource(orgs_file=str(registry_file)),
+            "warehouse": WarehouseResource(database_url=sqlite_url),
+        },
+        raise_on_error=False,
+    )
+
+
+def test_extraction_then_estatecore_tables_with_checks(registry_file, sqlite_url, sandbox):
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("org", ["acme"])
+        result = _materialize_all(instance, registry_file, sqlite_url)
+        assert result.success
+        mats = {tuple(m.asset_key.path): m.metadata for m in result.get_asset_materialization_events_for_node("estatecore_load")} \
+            if hasattr(result, "get_asset_materialization_events_for_node") else \
+            {tuple(m.asset_key.path): m.metadata for m in result.asset_materializations_for_node("estatecore_load")}
+        units = mats[("estatecore", "units")]
+        assert units["dagster/row_count"].value == sandbox.store.count("Units")
+        assert units["quality_score"].value == 1.0
+        assert "preview" in units and "|" in units["preview"].value
+        checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+        assert checks[("units", "quarantine")].passed
+        assert checks[("units", "expectations")].passed
+        assert checks[("leases", "expectations")].passed
+
+
+def test_bad_rows_over_threshold_fail_the_blocking_quarantine_check(registry_file, sqlite_url, sandbox):
+    units = sandbox.store.records("Units")
+    broken = [{**u, "Bedrooms": -3} for u in units[: max(len(units) // 10, 5)]]
+    sandbox.store.upsert("Units", broken)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("org", ["acme"])
+        result = _materialize_all(instance, registry_file, sqlite_url,
+                                  selection=["rentmanager/units", "rentmanager/properties", "rentmanager/unit_types",
+                                             "estatecore/properties", "estatecore/unit_types", "estatecore/units"])
+        assert not result.success
+        checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+        failed = checks[("units", "quarantine")]
+        assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+        assert failed.metadata["quarantined_open"].value == len(broken)
+        engine = create_warehouse_engine(sqlite_url)
+        with engine.connect() as conn:
+            reasons = conn.execute(text("SELECT reasons FROM ops.quarantine WHERE entity = 'units'")).scalars().all()
+            loaded = conn.execute(text("SELECT count(*) FROM units WHERE org_id = 'acme'")).scalar_one()
+        assert len(reasons) == len(broken) and all("Bedrooms" in r or "bedrooms" in r for r in reasons)
+        assert loaded == len(units) - len(broken)  # the good rows still loaded

@@ -19,7 +19,8 @@ def _sync_schedule(org_id: str, cron: str, mode: str) -> dg.ScheduleDefinition:
         return dg.RunRequest(
             partition_key=org_id,
             run_key=f"{org_id}-{mode}-{context.scheduled_execution_time:%Y%m%dT%H%M}",
-            run_config={"ops": {"rentmanager_extract": {"config": {"mode": mode}}}},
+            run_config={"ops": {"rentmanager_extract": {"config": {"mode": mode}},
+                                "estatecore_load": {"config": {"mode": mode}}}},
             tags={"rm/org": org_id, "rm/mode": mode},
         )
 
