@@ -56,12 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--file", help="registry file (default: RM_PIPELINES_ORGS or the bundled demo registry)")
         p.set_defaults(func=func)
 
-    for module in ("rm_pipelines.sandbox.cli", "rm_pipelines.compliance.cli"):
-        try:
-            register = __import__(module, fromlist=["register"]).register
-        except (ImportError, AttributeError):
-            continue
-        register(sub)
+    from .compliance import cli as compliance_cli
+    from .sandbox import cli as sandbox_cli
+    from .warehouse import cli as warehouse_cli
+
+    for module in (sandbox_cli, warehouse_cli, compliance_cli):
+        module.register(sub)
     return parser
 
 
