@@ -215,6 +215,24 @@ def load_registry(path: Path | str | None = None) -> Registry:
     except yaml.YAMLError as exc:
         raise RegistryError(f"organisation registry {path} is not valid YAML: {exc}") from None
     try:
-        return Registry.model_validate(data)
+        registry = Registry.model_validate(data)
     except ValidationError as exc:
         raise RegistryError(_format_error(path, data, exc)) from None
+    return _with_mappings_checked(registry, path)
+
+
+def _with_mappings_checked(registry: Registry, path: Path) -> Registry:
+    """Resolve mapping files beside the registry and compile every org's mapping, so a bad one fails at load."""
+    from .warehouse.mapping import MappingError, validate_org_mappings
+
+    orgs = []
+    for org in registry.organizations:
+        if isinstance(org.mappings, str) and not Path(org.mappings).is_absolute():
+            org = org.model_copy(update={"mappings": str((path.parent / org.mappings).resolve())})
+        if org.mappings:
+            try:
+                validate_org_mappings(org)
+            except MappingError as exc:
+                raise RegistryError(f"{path.name}: {exc}") from None
+        orgs.append(org)
+    return registry.model_copy(update={"organizations": orgs})

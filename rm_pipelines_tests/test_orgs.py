@@ -69,3 +69,17 @@ def test_duplicate_org_ids_rejected(tmp_path):
     doubled = GOOD + GOOD.split("organizations:")[1]
     with pytest.raises(RegistryError, match="appears twice"):
         load_registry(write(tmp_path, doubled))
+
+
+def test_bad_mapping_fails_at_registry_load_naming_org_entity_and_key(tmp_path):
+    bad = GOOD + "    mappings:\n      units:\n        fields:\n          bedrooms: {transform: no_such_transform}\n"
+    with pytest.raises(RegistryError) as info:
+        load_registry(write(tmp_path, bad))
+    text = str(info.value)
+    assert "org 'acme'" in text and "units" in text and "no_such_transform" in text
+
+
+def test_mapping_file_is_resolved_beside_the_registry(tmp_path):
+    (tmp_path / "acme-mappings.yaml").write_text("units:\n  fields:\n    name: {transform: upper}\n")
+    org = load_registry(write(tmp_path, GOOD + "    mappings: acme-mappings.yaml\n")).get("acme")
+    assert org.mappings == str(tmp_path / "acme-mappings.yaml")
