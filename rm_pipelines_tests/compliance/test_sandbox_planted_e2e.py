@@ -188,8 +188,8 @@ def test_a_rent_increase_in_a_clean_unit_is_a_new_finding(warehouse, limits):
 
 
 def test_a_lost_move_in_certification_is_a_new_finding(warehouse, limits):
-    """Without its "Move-In Certified Income" UDF a recertified household has no move-in certification on
-    record: one more 11a finding."""
+    """Without its "Move-In Certified Income" (UDF and typed attribute) a recertified household has no move-in
+    certification on record: one more 11a finding."""
     import copy
 
     _portfolio, tables, now = warehouse
@@ -198,6 +198,9 @@ def test_a_lost_move_in_certification_is_a_new_finding(warehouse, limits):
     resident = _resident_of(tables, household)
     tables["udf_values"] = [r for r in tables["udf_values"] if not (
         r["parent_type"] == "Tenant" and r["parent_rm_id"] == resident and r["name"] == "Move-In Certified Income")]
+    for row in tables["residents"]:  # and its typed attribute, which the loader fills from that UDF
+        if row["rm_id"] == resident:
+            row["move_in_certified_income"] = None
     inputs, result = evaluate(tables, now, limits)
     found = Counter((d["code"], d["property"], d["unit"]) for d in map(inputs.describe, result.findings))
     assert found - Counter(PLANTED) == Counter({("MOVE_IN_CERT_MISSING", short, unit.unit_number): 1})
