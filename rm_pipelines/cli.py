@@ -69,8 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:
-        for noisy in ("httpx", "httpcore", "alembic", "great_expectations"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        noisy = ("httpx", "httpcore", "alembic", "great_expectations")
+        for name in noisy:
+            logging.getLogger(name).setLevel(logging.WARNING)
+        # GX resets its own loggers' levels when it builds a context; filter at the handler instead.
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith(noisy))
     from .orgs import RegistryError
     from .settings import SettingsError
 
