@@ -32,7 +32,6 @@ from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from itertools import repeat
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -489,13 +488,14 @@ class _Loader:
         qt = "udf_values" if self.sqlite else "estatecore.udf_values"
         found: list[tuple] = []
         names = list(rules)
-        for batch in chunks(parent_ids, IN_BATCH):
+        for batch in chunks(sorted(set(parent_ids)), IN_BATCH):
             ph_ids = ",".join([self.ph] * len(batch))
             ph_names = ",".join([self.ph] * len(names))
             sql = (f"SELECT parent_rm_id, name, value, rm_id FROM {qt} WHERE org_id = {self.ph} "
                    f"AND location_id = {self.ph} AND parent_type = {self.ph} AND deleted_at IS NULL "
+                   f"AND parent_rm_id >= {self.ph} AND parent_rm_id <= {self.ph} "
                    f"AND parent_rm_id IN ({ph_ids}) AND name IN ({ph_names}) ORDER BY rm_id")
-            params = (self.org.id, location_id, parent_type, *batch, *names)
+            params = (self.org.id, location_id, parent_type, min(batch), max(batch), *batch, *names)
             found += conn.exec_driver_sql(sql, params).fetchall() if conn is not None else \
                 self.read(sql, params, keyed=True)
         by_rule: dict[str, list[tuple[int, Any]]] = defaultdict(list)
@@ -726,9 +726,10 @@ class _Source:
         for loc, keys in todo.items():
             for batch in chunks(sorted(keys), IN_BATCH):
                 sql = (self._select(f" AND e.rm_id >= {L.ph} AND e.rm_id <= {L.ph}")
-                       + f" AND r.location_id = {L.ph} AND r.rm_id IN ({','.join([L.ph] * len(batch))})"
+                       + f" AND r.location_id = {L.ph} AND r.rm_id >= {L.ph} AND r.rm_id <= {L.ph} "
+                       f"AND r.rm_id IN ({','.join([L.ph] * len(batch))})"
                        + self._candidate_filter() + " ORDER BY r.rm_id")
-                params = [*self._base_params([batch[0], batch[-1]]), loc, *batch, L.version]
+                params = [*self._base_params([batch[0], batch[-1]]), loc, batch[0], batch[-1], *batch, L.version]
                 rows = L.read(sql, params, keyed=True, join=True)
                 if rows:
                     self._process(rows)
@@ -859,8 +860,6 @@ class _Source:
         with L.engine.begin() as conn:
             if L.sqlite:
                 conn.exec_driver_sql(f"PRAGMA main.cache_size = {SQLITE_CACHE_KIB}")  # index pages of big tables
-            else:
-                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # key lookups while statistics lag
             w = Writer(conn, self.spec.name, plan.storage, plan.spec.key)
             if b.insert_n:
                 w.insert_new(plan.write_columns, b.insert_cols, b.insert_n)
@@ -1067,8 +1066,9 @@ class _Source:
         pt = f" AND parent_type = {L.ph}" if self.parent_type else ""
         for batch in chunks(sorted(keys), IN_BATCH):
             sql = (f"SELECT rm_id, {', '.join(self.plan.values)} FROM {L.qt} WHERE org_id = {L.ph} "
-                   f"AND location_id = {L.ph}{pt} AND rm_id IN ({','.join([L.ph] * len(batch))})")
-            params = [L.org.id, loc, *([self.parent_type] if self.parent_type else []), *batch]
+                   f"AND location_id = {L.ph}{pt} AND rm_id >= {L.ph} AND rm_id <= {L.ph} "
+                   f"AND rm_id IN ({','.join([L.ph] * len(batch))})")
+            params = [L.org.id, loc, *([self.parent_type] if self.parent_type else []), batch[0], batch[-1], *batch]
             for rec in L.read(sql, params, keyed=True):
                 out[rec[0]] = tuple(rec[1:])
         return out
@@ -1096,11 +1096,12 @@ class _Source:
             for loc, key in keys:
                 by_loc[loc].append(key)
             for loc, ks in by_loc.items():
-                for batch in chunks(ks, IN_BATCH):
+                for batch in chunks(sorted(ks), IN_BATCH):
                     found = conn.exec_driver_sql(
                         f"SELECT parent_rm_id FROM {L.qt} WHERE org_id = {L.ph} AND location_id = {L.ph} "
-                        f"AND parent_type = {L.ph} AND rm_id IN ({','.join([L.ph] * len(batch))})",
-                        (L.org.id, loc, self.parent_type, *batch),
+                        f"AND parent_type = {L.ph} AND rm_id >= {L.ph} AND rm_id <= {L.ph} "
+                        f"AND rm_id IN ({','.join([L.ph] * len(batch))})",
+                        (L.org.id, loc, self.parent_type, batch[0], batch[-1], *batch),
                     ).fetchall()
                     self._deleted_parents = set(self._deleted_parents) | {p for (p,) in found}
             rows = [(L.now_canon, L.now_canon, L.run_id, L.org.id, loc, self.parent_type, key) for loc, key in keys]
@@ -1158,11 +1159,11 @@ class _Source:
             return
         pq = parent_table if L.sqlite else f"estatecore.{parent_table}"
         current: dict[int, tuple] = {}
-        for batch in chunks(parent_ids, IN_BATCH):
+        for batch in chunks(sorted(parent_ids), IN_BATCH):
             for rec in conn.exec_driver_sql(
                 f"SELECT rm_id, {', '.join(targets)} FROM {pq} WHERE org_id = {L.ph} AND location_id = {L.ph} "
-                f"AND rm_id IN ({','.join([L.ph] * len(batch))})",
-                (L.org.id, loc, *batch),
+                f"AND rm_id >= {L.ph} AND rm_id <= {L.ph} AND rm_id IN ({','.join([L.ph] * len(batch))})",
+                (L.org.id, loc, batch[0], batch[-1], *batch),
             ).fetchall():
                 current[rec[0]] = tuple(rec[1:])
         if not current:

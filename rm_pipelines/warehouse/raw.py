@@ -161,7 +161,10 @@ class RawLander:
                 sql = lookup + "IN (" + ",".join("?" * len(keys)) + ")"
                 found = conn.exec_driver_sql(sql, (self.org_id, location_id, *keys)).fetchall()
             else:
-                found = conn.exec_driver_sql(lookup + "= ANY(%s)", (self.org_id, location_id, keys)).fetchall()
+                # the key range bounds the primary-key scan even while the table has no statistics yet (filled
+                # from empty, the planner would otherwise scan every row of the org per page: a quadratic first sync)
+                found = conn.exec_driver_sql(lookup + ">= %s AND rm_id <= %s AND rm_id = ANY(%s)",
+                                             (self.org_id, location_id, min(keys), max(keys), keys)).fetchall()
             existing = {rm_id: (digest, bool(deleted)) for rm_id, digest, deleted in found}
             rows = []
             for key, row in prepared.items():

@@ -212,6 +212,7 @@ class Writer:
             f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {self.qualified} WITH NO DATA"
         )
         copy_rows(self.conn, stage, columns, [self.kinds[c] for c in columns], rows)
+        self.conn.exec_driver_sql(f"ANALYZE {stage}")  # the join plan needs its real size
         return stage
 
     # -- targeted updates ---------------------------------------------------------------------------------
