@@ -85,10 +85,12 @@ def _between(col: str, lo: Any = None, hi: Any = None, mostly: float | None = No
     return ("ExpectColumnValuesToBeBetween", kw)
 
 
-def _ordered(a: str, b: str) -> Spec:
+def _ordered(a: str, b: str, mostly: float | None = None) -> Spec:
     """a ≤ b where both are present."""
-    return ("ExpectColumnPairValuesAToBeGreaterThanB",
-            {"column_A": b, "column_B": a, "or_equal": True, "ignore_row_if": "either_value_is_missing"})
+    kw: dict[str, Any] = {"column_A": b, "column_B": a, "or_equal": True, "ignore_row_if": "either_value_is_missing"}
+    if mostly is not None:
+        kw["mostly"] = mostly
+    return ("ExpectColumnPairValuesAToBeGreaterThanB", kw)
 
 
 def _in_set(col: str, values: list[Any]) -> Spec:
@@ -157,7 +159,8 @@ SUITES: dict[str, Builder] = {
                                     _present("charge_present"), _between("amount", -1_000_000, 1_000_000)],
     "credits": lambda: [*_unique_key("credits"), _present("resident_present"), _between("amount", 0, 1_000_000)],
     "recurring_charges": lambda: [*_unique_key("recurring_charges"), _between("amount", 0, 1_000_000),
-                                  _between("rent_amount", 25, 100_000), _ordered("from_date", "to_date")],
+                                  _between("rent_amount", 25, 100_000),
+                                  _ordered("from_date", "to_date", mostly=0.99)],  # voided charges end before start
     "subsidies": lambda: [*_unique_key("subsidies"), *_not_null("name")],
     "resident_subsidies": lambda: [*_unique_key("resident_subsidies"), _present("resident_present"),
                                    _present("subsidy_present"), _between("amount", 0, 10_000),

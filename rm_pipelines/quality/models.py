@@ -266,10 +266,8 @@ class RecurringCharges(RMModel):
     ToDate: When = when()
     Comment: Str = text()
     CamRecurringChargeID: Int = ref()
-
-    @pa.dataframe_check(name="from_date <= to_date")
-    def _window(cls, df: pd.DataFrame) -> pd.Series:
-        return _ordered(df, "FromDate", "ToDate")
+    # No FromDate ≤ ToDate gate here: Rent Manager users void a recurring charge by ending it before it starts;
+    # such rows are valid (never in effect). The GX suite watches their share.
 
 
 class ChargeTypes(RMModel):
