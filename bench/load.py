@@ -239,6 +239,7 @@ def scenario_e2e(dialect: str, units: int, url: str, work: Path) -> dict:
         "meets_target": total < 360 and peak_rss_mb() < 1536,
         "slowest_tables": sorted(((n, round(r.seconds, 1), r.inserted) for n, r in reports.items()),
                                  key=lambda x: -x[1])[:5],
+        "quarantine_reasons": {n: r.quarantine_reasons for n, r in reports.items() if r.quarantined},
     }
 
 

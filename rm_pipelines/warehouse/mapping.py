@@ -102,7 +102,9 @@ class TableMapping:
         return {u.name for u in self.udf_rules if u.sensitive}
 
     def lineage(self) -> dict[str, list[str]]:
-        """EstateCore column → the Rent Manager fields it is built from."""
+        """EstateCore column → the Rent Manager fields it is built from, as text: `Units.Bedrooms`,
+        `Payments.Allocations[].Amount` (embedded rows), `UDF Unit 'BIN'`. For Dagster column lineage with the
+        exact upstream asset keys use `lineage_deps()`."""
         spec = T.get(self.table)
         out: dict[str, list[str]] = {}
         for r in self.rules:
@@ -111,12 +113,10 @@ class TableMapping:
                 for source in spec.sources:
                     out.setdefault(target, []).append(f"{_resource(source)}.{r.field}")
         for u in self.udf_rules:
-            out.setdefault(u.target, []).append(f"UserDefinedValues[{u.parent_type}, Name='{u.name}'].Value")
+            out.setdefault(u.target, []).append(f"UDF {u.parent_type} '{u.name}'")
         if spec.kind == "derived" and self.table == "buildings":
-            out = {"bin": ["UserDefinedValues[Unit, Name='BIN'].Value (via units.bin)"],
-                   "property_rm_id": ["Units.PropertyID (via units.property_rm_id)"],
-                   "unit_count": ["count of Units with the BIN"],
-                   "placed_in_service": ["UserDefinedValues[Property, Name='Placed In Service'].Value"]}
+            out = {"bin": ["UDF Unit 'BIN'"], "property_rm_id": ["Units.PropertyID"], "unit_count": ["Units.UnitID"],
+                   "placed_in_service": ["UDF Property 'Placed In Service'"]}
         return out
 
     def lineage_deps(self) -> dict[str, list[tuple[list[str], str]]]:

@@ -204,6 +204,12 @@ def test_udf_typed_attributes_in_either_load_order(engine, org, portfolio):
                                                                       "unit_programs"]]
     props_a = read_frame(engine, "properties", "acme").set_index("rm_id")[["lihtc_election", "placed_in_service"]]
     assert units_a["bin"].notna().any() and units_a["ami_designation"].notna().any()
+    residents_a = read_frame(engine, "residents", "acme", decrypt=True).set_index("rm_id")
+    move_in = next(u for u in portfolio["UserDefinedValues"] if u["Name"] == "Move-In Household Size" and u["Value"])
+    assert residents_a.loc[move_in["ParentID"], "move_in_household_size"] == int(move_in["Value"])
+    income = next(u for u in portfolio["UserDefinedValues"] if u["Name"] == "Move-In Certified Income" and u["Value"])
+    assert residents_a.loc[income["ParentID"], "move_in_certified_income"] == Decimal(income["Value"]).quantize(
+        Decimal("0.01"))
 
     # order B, in another org: parents first, then UDF values update them
     org_b = make_org("beta")
@@ -278,8 +284,56 @@ def test_report_carries_preview_schema_lineage_and_score(engine, org, portfolio)
     cols = {c["name"]: c for c in hm.column_schema}
     assert cols["date_of_birth"]["sensitive"] and cols["date_of_birth"]["type"].startswith("ENCRYPTED")
     assert hm.lineage["date_of_birth"] == ["Contacts.DateOfBirth"]
-    assert hm.lineage["employment_income"] == ["UserDefinedValues[Contact, Name='Employment Income'].Value"]
+    assert hm.lineage["employment_income"] == ["UDF Contact 'Employment Income'"]
+    from rm_pipelines.warehouse.mapping import mapping_for
+
+    deps = mapping_for(org, "household_members").lineage_deps()
+    assert deps["employment_income"] == [(["rentmanager", "contact_udfs"], "UserDefinedValues[Name='Employment Income'].Value")]
+    assert deps["date_of_birth"] == [(["rentmanager", "contacts"], "DateOfBirth")]
+    assert mapping_for(org, "payment_allocations").lineage_deps()["amount"] == [(["rentmanager", "payment_allocations"], "Amount")]
+    assert mapping_for(org, "payment_allocations").lineage()["amount"] == ["Payments.Allocations[].Amount"]
     md = hm.as_metadata()
     assert md["dagster/row_count"] == hm.rows_in_table and 0.99 <= md["quality_score"] <= 1.0
     scores = ops.latest_dq_scores(engine, "acme")
     assert scores[("household_members", "load")] == pytest.approx(hm.quality_score)
+
+
+@pytest.mark.postgres
+def test_postgres_bulk_load_validates_foreign_keys_once_and_restores_them(pg_url, org, portfolio, monkeypatch):
+    import rm_pipelines.warehouse.load as load_mod
+    from rm_pipelines.warehouse.db import create_warehouse_engine
+    from rm_pipelines.warehouse.raw import ensure_schema
+
+    engine = create_warehouse_engine(pg_url)
+    ensure_schema(engine)
+    monkeypatch.setattr(load_mod, "BULK_FK_ROWS", 10)
+    rawdata.land(engine, "acme", portfolio)
+
+    def fks(table):
+        return rows(engine, "SELECT conname, convalidated FROM pg_constraint WHERE conrelid = CAST(:t AS regclass) "
+                            "AND contype = 'f' ORDER BY conname", t=f"estatecore.{table}")
+
+    expected = fks("leases")
+    assert len(expected) == 3 and all(v for _, v in expected)
+    load_all(engine, org=org, run_id="r1", tables=["properties", "unit_types", "units", "residents"])
+    seen = {}
+    original = load_mod._Loader._load_source
+
+    def spy(self, source):  # noqa: ANN001, ANN202
+        seen[self.spec.name] = fks(self.spec.name)  # during the bulk load the constraints are gone
+        return original(self, source)
+
+    monkeypatch.setattr(load_mod._Loader, "_load_source", spy)
+    report = load_table(engine, org=org, table="leases", run_id="r2")
+    assert seen["leases"] == [] and report.inserted == len(portfolio["Leases"])
+    assert fks("leases") == expected  # re-created and validated
+
+    # an interrupted bulk load leaves no table without its foreign keys
+    def boom(self, source):  # noqa: ANN001, ANN202
+        raise RuntimeError("killed mid-load")
+
+    monkeypatch.setattr(load_mod._Loader, "_load_source", boom)
+    with pytest.raises(load_mod.LoadError, match="killed mid-load"):
+        load_table(engine, org=org, table="lease_terms", run_id="r3")
+    assert len(fks("lease_terms")) == 1 and all(v for _, v in fks("lease_terms"))
+    engine.dispose()

@@ -78,7 +78,7 @@ def test_mapping_override_changes_the_loaded_values(engine, portfolio):
     assert audit and all(a["action"] == "update" and "name" in a["changed"] for a in audit)
     # lineage follows the override
     assert mapping_for(custom, "units").lineage()["name"] == ["Units.UnitNumber"]
-    assert mapping_for(custom, "units").lineage()["bin"] == ["UserDefinedValues[Unit, Name='Tax Credit BIN'].Value"]
+    assert mapping_for(custom, "units").lineage()["bin"] == ["UDF Unit 'Tax Credit BIN'"]
     # and the same mapping loaded again changes nothing
     again = load_all(engine, org=custom, run_id="again", tables=tables)
     assert all(r.updated == r.inserted == 0 for r in again.values())
