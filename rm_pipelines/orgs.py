@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .compliance.model import AgencySettings, ComplianceSettings
 from .rentmanager import catalog
 
 EMBEDDED_SANDBOX = "embedded-sandbox"
@@ -109,6 +112,51 @@ class SchedulesConfig(_Strict):
         return value
 
 
+class AgencyConfig(_Strict):
+    """Rules of one monitoring agency, PJ or PHA (see compliance.model.AgencySettings)."""
+
+    hotma_adoption_date: date | None = None
+    waive_recert_for_100pct: bool = False
+    first_year_recert_required: bool = True
+    asset_self_cert_threshold: Decimal = Field(default=Decimal(5000), ge=0)
+
+
+class ComplianceConfig(_Strict):
+    """`compliance:` of an org: agency rules, the 8823 correction period, reminder buckets, limits options."""
+
+    agencies: dict[str, AgencyConfig] = Field(default_factory=dict)
+    """Keyed by the agency name a property's program election carries."""
+    default_agency: AgencyConfig = AgencyConfig()
+    section8_agency: AgencyConfig = AgencyConfig(hotma_adoption_date=date(2027, 1, 1))
+    correction_days: int = Field(default=90, ge=1, le=366)
+    recert_buckets: list[int] = Field(default_factory=lambda: [120, 90, 60, 30])
+    backfill_earliest_limits: bool = False
+    """Use the earliest loaded HUD table for dates before it. Demo/sandbox data only: a later year's limits
+    are not the limits that applied then."""
+
+    @field_validator("recert_buckets")
+    @classmethod
+    def _buckets(cls, value: list[int]) -> list[int]:
+        if not value or any(v <= 0 for v in value) or sorted(value, reverse=True) != value or len(set(value)) != len(value):
+            raise ValueError("must be distinct positive day counts in descending order, e.g. [120, 90, 60, 30]")
+        return value
+
+    def settings(self) -> ComplianceSettings:
+        def agency(name: str, a: AgencyConfig) -> AgencySettings:
+            return AgencySettings(agency=name, hotma_adoption_date=a.hotma_adoption_date,
+                                  waive_recert_for_100pct=a.waive_recert_for_100pct,
+                                  first_year_recert_required=a.first_year_recert_required,
+                                  asset_self_cert_threshold=a.asset_self_cert_threshold)
+
+        return ComplianceSettings(
+            agencies={k: agency(k, a) for k, a in self.agencies.items()},
+            default_agency=agency("default", self.default_agency),
+            section8_agency=agency("pha-default", self.section8_agency),
+            correction_days=self.correction_days,
+            recert_buckets=tuple(self.recert_buckets),
+        )
+
+
 class Org(_Strict):
     id: str
     name: str
@@ -117,7 +165,7 @@ class Org(_Strict):
     entities: Literal["all"] | list[str] = "all"
     property_ids: list[int] = Field(default_factory=list)
     schedules: SchedulesConfig = SchedulesConfig()
-    compliance: dict[str, Any] = Field(default_factory=dict)
+    compliance: ComplianceConfig = ComplianceConfig()
     mappings: dict[str, Any] | str = Field(default_factory=dict)
 
     @field_validator("id")

@@ -47,6 +47,13 @@ def test_company_code_becomes_the_api_host(tmp_path):
         (("company_code: acme", "company_code: acme\n      base_url: http://x"), "org 'acme': rentmanager"),
         (("id: acme", "id: Acme Corp"), "org 'Acme Corp': id"),
         (("name: Acme Residential", "name: Acme Residential\n    colour: red"), "org 'acme': colour"),
+        (("name: Acme Residential", "name: Acme Residential\n    compliance: {recert_buckets: [30, 90]}"),
+         "org 'acme': compliance.recert_buckets"),
+        (("name: Acme Residential", "name: Acme Residential\n    compliance: {agencies: {MassHousing: "
+                                    "{hotma_adoption_date: someday}}}"),
+         "org 'acme': compliance.agencies.MassHousing.hotma_adoption_date"),
+        (("name: Acme Residential", "name: Acme Residential\n    compliance: {correction_days: 0}"),
+         "org 'acme': compliance.correction_days"),
     ],
 )
 def test_bad_registry_fails_naming_org_and_key(tmp_path, replace, expected):
@@ -83,3 +90,14 @@ def test_mapping_file_is_resolved_beside_the_registry(tmp_path):
     (tmp_path / "acme-mappings.yaml").write_text("units:\n  fields:\n    name: {transform: upper}\n")
     org = load_registry(write(tmp_path, GOOD + "    mappings: acme-mappings.yaml\n")).get("acme")
     assert org.mappings == str(tmp_path / "acme-mappings.yaml")
+
+
+def test_compliance_settings_come_from_the_registry(tmp_path):
+    text = GOOD.replace("name: Acme Residential", """name: Acme Residential
+    compliance:
+      agencies: {MassHousing: {hotma_adoption_date: 2026-01-01, waive_recert_for_100pct: true}}
+      correction_days: 60""")
+    settings = load_registry(write(tmp_path, text)).get("acme").compliance.settings()
+    agency = settings.agencies["MassHousing"]
+    assert str(agency.hotma_adoption_date) == "2026-01-01" and agency.waive_recert_for_100pct
+    assert settings.correction_days == 60 and settings.recert_buckets == (120, 90, 60, 30)
