@@ -1,8 +1,9 @@
 """Engines for the EstateCore database: SQLite by default (one file per schema, WAL, busy timeout) or PostgreSQL.
 
-Tables live in three schemas: `estatecore` (the product tables), `rm_raw` (Rent Manager payloads as landed) and
-`ops` (sync state, runs, quarantine, audit). On PostgreSQL they are real schemas; on SQLite `rm_raw` and `ops`
-are attached database files next to the main file, which holds `estatecore`.
+Tables live in four schemas: `estatecore` (the product tables), `rm_raw` (Rent Manager payloads as landed),
+`ops` (sync state, runs, quarantine, audit) and `compliance` (evaluations and the findings ledger). On PostgreSQL
+they are real schemas; on SQLite the others are attached database files next to the main file, which holds
+`estatecore`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-SCHEMAS = ("estatecore", "rm_raw", "ops")
+SCHEMAS = ("estatecore", "rm_raw", "ops", "compliance")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 

@@ -1,6 +1,7 @@
 """Key rotation: re-encrypt every stored sensitive value with the primary (first) key.
 
-Covers the encrypted EstateCore columns, encrypted UDF values, sensitive values inside rm_raw payloads and
+Covers the encrypted EstateCore columns, encrypted UDF values, the encrypted household amounts of the
+compliance snapshots, sensitive values inside rm_raw payloads and
 inside quarantined rows. Content hashes are untouched (they are computed on clear values), so a rotation
 does not make the next sync or load see changes.
 """
@@ -13,6 +14,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine
 
+from . import compliance_store
 from . import tables as T
 from .crypto import Keyring, get_keyring, is_encrypted
 from .sensitive import RAW_SENSITIVE, UDF_ENTITIES
@@ -65,6 +67,16 @@ def rotate_all(engine: Engine, keyring: Keyring | None = None) -> dict[str, int]
                     f"UPDATE {qt} SET {', '.join(f'{c} = {ph}' for c in cols)} WHERE id = {ph}", updates[i:i + BATCH])
             n = len(updates)
         counts[f"estatecore.{spec.name}"] = n
+    for table, cols in compliance_store.sensitive_columns().items():
+        where = " OR ".join(f"{c} LIKE {ph}" for c in cols)
+        with engine.begin() as conn:
+            rows = conn.exec_driver_sql(f"SELECT id, {', '.join(cols)} FROM compliance.{table} WHERE {where}",
+                                        tuple("enc:%" for _ in cols)).fetchall()
+            updates = [tuple(ring.rotate(v) if is_encrypted(v) else v for v in row[1:]) + (row[0],) for row in rows]
+            for i in range(0, len(updates), BATCH):
+                conn.exec_driver_sql(f"UPDATE compliance.{table} SET {', '.join(f'{c} = {ph}' for c in cols)} "
+                                     f"WHERE id = {ph}", updates[i:i + BATCH])
+        counts[f"compliance.{table}"] = len(updates)
     for entity in sorted(set(RAW_SENSITIVE) | set(UDF_ENTITIES)):
         table = f"rm_raw.{entity}"
         with engine.begin() as conn:

@@ -37,20 +37,9 @@ EXPECTED_DATA_ISSUES = ("no HOME rent limits", "publishes no 80 % row", "RD 515:
 
 def read_tables(engine, org_id: str) -> dict[str, list[dict]]:
     """The EstateCore rows build_inputs reads, decrypted with the warehouse keyring."""
-    from rm_pipelines.warehouse.crypto import get_keyring, is_encrypted
-    from rm_pipelines.warehouse.read import read_frame
+    from rm_pipelines.warehouse.compliance_store import read_input_tables
 
-    out = {}
-    for name in TABLES_READ:
-        df = read_frame(engine, name, org_id, decrypt=True)
-        rows = df.astype(object).where(df.notna(), None).to_dict("records")
-        if name == "udf_values":  # sensitive UDF values are encrypted in the value column itself
-            tokens = [r["value"] for r in rows if is_encrypted(r["value"])]
-            plain = dict(zip(tokens, get_keyring().decrypt_many(tokens)))
-            for r in rows:
-                r["value"] = plain.get(r["value"], r["value"])
-        out[name] = rows
-    return out
+    return read_input_tables(engine, org_id)
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{u}u-seed{s}" for u, s, _ in CASES])

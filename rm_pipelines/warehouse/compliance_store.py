@@ -1,0 +1,431 @@
+"""The `compliance` schema: what each compliance evaluation computed, and the findings ledger.
+
+Tables (columns = the fields of the engine's output rows, :mod:`rm_pipelines.compliance.portfolio`):
+
+- snapshots, one set per org and evaluation date (`as_of`); evaluating the same date again replaces that
+  date's rows, so a re-run is idempotent and earlier dates stay as history: `household_certifications`,
+  `household_status` (recertification schedule), `unit_status` (per unit, for the month of `as_of`),
+  `program_status`, `assisted_households`, `overall_status`, `data_issues`; `evaluations` logs each run.
+- `violations`: the findings ledger, one row per finding (`finding_id`), upserted by every evaluation after
+  :func:`rm_pipelines.compliance.violations.reconcile`; rows are never deleted (a fixed problem becomes
+  `corrected` with its date).
+
+Household income and asset amounts are encrypted at rest like the EstateCore income fields (text columns
+holding `enc:` tokens); :func:`read_snapshot` decrypts them on request, previews mask them. Every other
+decimal is an exact `Fixed(18, 4)`; a value with more places is refused rather than rounded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterable
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from ..compliance import portfolio as P
+from ..compliance.violations import Finding
+from .crypto import MASK, get_keyring, is_encrypted
+from .types import Fixed, UTCDateTime
+
+SCHEMA = "compliance"
+metadata = MetaData(schema=SCHEMA)
+DECIMAL_SCALE = 4
+
+SNAPSHOT_ROWS: dict[str, type] = {
+    "household_certifications": P.CertificationStatus,
+    "household_status": P.HouseholdStatus,
+    "unit_status": P.UnitStatus,
+    "program_status": P.ProgramStatus,
+    "assisted_households": P.AssistedHouseholdStatus,
+    "overall_status": P.OverallStatus,
+    "data_issues": P.DataIssue,
+}
+"""Snapshot table → the engine's row class (its fields are the table's columns)."""
+
+_RESULT_ATTR = {
+    "household_certifications": "certifications", "household_status": "households", "unit_status": "units",
+    "program_status": "programs", "assisted_households": "assisted", "overall_status": "overall",
+    "data_issues": "data_issues",
+}
+
+SENSITIVE: dict[str, frozenset[str]] = {
+    "household_certifications": frozenset({
+        "annual_income", "annual_income_whole", "employment_income", "benefit_income", "public_assistance_income",
+        "other_income", "asset_income", "net_family_assets", "imputed_asset_income"}),
+    "household_status": frozenset({"annual_income"}),
+    "unit_status": frozenset({"annual_income"}),
+    "assisted_households": frozenset({"annual_income", "adjusted_income"}),
+}
+"""Household income and asset amounts: encrypted at rest, masked in previews."""
+
+SNAPSHOT_KEYS: dict[str, tuple[str, ...]] = {
+    "household_certifications": ("certification_id",),
+    "household_status": ("household_id",),
+    "unit_status": ("unit_id",),
+    "program_status": ("property_id", "building_id", "program"),
+    "assisted_households": ("household_id", "program"),
+    "overall_status": ("program",),
+    "data_issues": ("entity", "entity_id"),
+}
+
+FINDING_COLUMNS: dict[str, type] = {
+    "finding_id": str, "finding_key": str, "code": str, "program": str, "form_8823_line": str,
+    "form_8823_category": str, "description": str, "severity": int, "org_id": str, "property_id": str,
+    "building_id": str, "bin": str, "unit_id": str, "household_id": str, "occurred_on": date,
+    "detected_on": date, "correction_deadline": date, "corrected_on": date, "status": str, "detail": str,
+}
+"""Columns of `violations` (the fields of ``Finding.as_row()``)."""
+
+
+class ComplianceStoreError(ValueError):
+    """A compliance evaluation cannot be stored (the message says why)."""
+
+
+def _python_type(annotation: Any) -> type:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return args[0] if args else annotation
+
+
+def _column_type(py: type, sensitive: bool) -> Any:
+    if sensitive:
+        return Text()
+    if py is bool:
+        return Boolean()
+    if py is int:
+        return BigInteger()
+    if py is Decimal:
+        return Fixed(18, DECIMAL_SCALE)
+    if py is date:
+        return Date()
+    return Text()
+
+
+def _fields(row_class: type) -> list[tuple[str, type]]:
+    hints = typing.get_type_hints(row_class)
+    return [(f.name, _python_type(hints[f.name])) for f in dataclasses.fields(row_class)]
+
+
+def _snapshot_table(name: str, row_class: type) -> Table:
+    sensitive = SENSITIVE.get(name, frozenset())
+    cols = [
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("as_of", Date, nullable=False, comment="evaluation date"),
+        Column("run_id", String(64), nullable=False, comment="Dagster run (or caller) that evaluated"),
+    ]
+    for field, py in _fields(row_class):
+        if field == "org_id":
+            cols.append(Column("org_id", String(64), nullable=False, comment="organisation (registry slug)"))
+            continue
+        comment = "encrypted" if field in sensitive else None
+        cols.append(Column(field, _column_type(py, field in sensitive), nullable=True, comment=comment))
+    if not any(c.name == "org_id" for c in cols):
+        cols.append(Column("org_id", String(64), nullable=False, comment="organisation (registry slug)"))
+    return Table(name, metadata, *cols, Index(f"ix_{name}_org_as_of", "org_id", "as_of"))
+
+
+SNAPSHOTS: dict[str, Table] = {name: _snapshot_table(name, cls) for name, cls in SNAPSHOT_ROWS.items()}
+
+violations = Table(
+    "violations",
+    metadata,
+    Column("org_id", String(64), primary_key=True, comment="organisation (registry slug)"),
+    Column("finding_id", String(40), primary_key=True, comment="stable id: finding key + detection date"),
+    *[Column(name, _column_type(py, False), nullable=name not in ("finding_key", "code", "program", "status"))
+      for name, py in FINDING_COLUMNS.items() if name not in ("org_id", "finding_id")],
+    Column("property_code", Text, nullable=True, comment="Rent Manager property ShortName"),
+    Column("property_name", Text, nullable=True),
+    Column("unit_name", Text, nullable=True, comment="Rent Manager unit name"),
+    Column("first_run_id", String(64), nullable=False),
+    Column("last_run_id", String(64), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_violations_org_status", "org_id", "status"),
+)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("org_id", String(64), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("evaluated_at", UTCDateTime(), nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("open_findings", Integer, nullable=False),
+    Column("new_findings", Integer, nullable=False),
+    Column("corrected_findings", Integer, nullable=False),
+    Column("data_issues", Integer, nullable=False),
+    Column("compliant", Boolean, nullable=False),
+    Index("ix_evaluations_org_as_of", "org_id", "as_of"),
+)
+
+
+# -- writing ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredEvaluation:
+    """What one evaluation wrote."""
+
+    org_id: str
+    as_of: date
+    rows: dict[str, int]
+    new_findings: int
+    corrected_findings: int
+    open_findings: int
+    replaced_snapshot: bool
+
+
+def _exact(value: Any, table: str, column: str) -> Any:
+    if isinstance(value, Decimal) and value != value.quantize(Decimal(1).scaleb(-DECIMAL_SCALE)):
+        raise ComplianceStoreError(
+            f"compliance.{table}.{column}: {value} has more than {DECIMAL_SCALE} decimal places; refusing to round")
+    return value
+
+
+def _encrypt_rows(table: str, rows: list[dict[str, Any]]) -> None:
+    sensitive = SENSITIVE.get(table)
+    if not sensitive or not rows:
+        return
+    ring = get_keyring()
+    for col in sensitive:
+        tokens = ring.encrypt_many(None if r[col] is None else str(r[col]) for r in rows)
+        for r, token in zip(rows, tokens):
+            r[col] = token
+
+
+def _prepare(table: str, records: Iterable[Any], org_id: str, as_of: date, run_id: str) -> list[dict[str, Any]]:
+    rows = []
+    for rec in records:
+        row = rec.as_row()
+        for k, v in row.items():
+            _exact(v, table, k)
+        row.update(as_of=as_of, run_id=run_id, org_id=org_id)
+        rows.append(row)
+    _encrypt_rows(table, rows)
+    return rows
+
+
+def latest_as_of(engine: Engine, org_id: str) -> date | None:
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(evaluations.c.as_of)).where(evaluations.c.org_id == org_id)).scalar()
+
+
+def load_findings(engine: Engine, org_id: str) -> list[Finding]:
+    """The org's findings ledger as :class:`Finding` values (input of the next evaluation's reconcile)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(violations).where(violations.c.org_id == org_id)
+                            .order_by(violations.c.detected_on, violations.c.finding_id)).mappings().all()
+    return [Finding(
+        finding_id=r["finding_id"], key=r["finding_key"], code=r["code"], program=r["program"], org_id=r["org_id"],
+        property_id=r["property_id"], building_id=r["building_id"], bin=r["bin"], unit_id=r["unit_id"],
+        household_id=r["household_id"], occurred_on=r["occurred_on"], detected_on=r["detected_on"],
+        correction_deadline=r["correction_deadline"], corrected_on=r["corrected_on"], status=r["status"],
+        detail=r["detail"] or "",
+    ) for r in rows]
+
+
+def _labels(inputs: Any, f: Finding) -> dict[str, Any]:
+    if inputs is None:
+        return {}
+    code, name = inputs.property_labels.get(f.property_id, (None, None))
+    return {"property_code": code, "property_name": name,
+            "unit_name": inputs.unit_labels.get(f.unit_id) if f.unit_id else None}
+
+
+def write_evaluation(engine: Engine, org_id: str, result: P.PortfolioResult, run_id: str,
+                     inputs: Any = None) -> StoredEvaluation:
+    """Store one evaluation in one transaction: replace the snapshots of (org, as_of), upsert the findings
+    (with the property and unit names of ``inputs``, the :class:`ComplianceInputs` evaluated, when given).
+
+    ``result`` must come from an evaluation that was given :func:`load_findings` as its previous findings, so
+    the ledger only moves forward; an ``as_of`` before the org's latest stored evaluation is refused (it
+    would date corrections before detections)."""
+    as_of = result.as_of
+    latest = latest_as_of(engine, org_id)
+    if latest is not None and as_of < latest:
+        raise ComplianceStoreError(
+            f"org {org_id!r}: evaluation date {as_of} is before the latest stored evaluation {latest}; the findings "
+            "ledger only moves forward (evaluate on or after that date)")
+    foreign = {f.org_id for f in result.findings} - {org_id}
+    if foreign:
+        raise ComplianceStoreError(f"org {org_id!r}: the evaluation holds findings of other orgs {sorted(foreign)}")
+    now = datetime.now(timezone.utc)
+    counts: dict[str, int] = {}
+    with engine.begin() as conn:
+        replaced = False
+        for name, table in SNAPSHOTS.items():
+            gone = conn.execute(delete(table).where(table.c.org_id == org_id, table.c.as_of == as_of)).rowcount
+            replaced = replaced or bool(gone)
+            rows = _prepare(name, getattr(result, _RESULT_ATTR[name]), org_id, as_of, run_id)
+            for i in range(0, len(rows), 5_000):
+                conn.execute(insert(table), rows[i:i + 5_000])
+            counts[name] = len(rows)
+        existing = {fid: status for fid, status in conn.execute(
+            select(violations.c.finding_id, violations.c.status).where(violations.c.org_id == org_id))}
+        new_rows, changed = [], []
+        corrected = 0
+        for f in result.findings:
+            row = {k: _exact(v, "violations", k) for k, v in f.as_row().items()}
+            row.update(last_run_id=run_id, updated_at=now, **_labels(inputs, f))
+            before = existing.get(f.finding_id)
+            if before is None:
+                new_rows.append({**row, "first_run_id": run_id})
+            else:
+                if before != "corrected" and f.status == "corrected":
+                    corrected += 1
+                changed.append(row)
+        if new_rows:
+            conn.execute(insert(violations), new_rows)
+        for row in changed:
+            conn.execute(update(violations).where(violations.c.org_id == org_id,
+                                                  violations.c.finding_id == row["finding_id"])
+                         .values({k: v for k, v in row.items() if k not in ("org_id", "finding_id")}))
+        counts["violations"] = len(result.findings)
+        open_n = sum(1 for f in result.findings if f.status != "corrected")
+        overall = next((o for o in result.overall if o.program == "all"), None)
+        conn.execute(insert(evaluations).values(
+            org_id=org_id, as_of=as_of, run_id=run_id, evaluated_at=now, units=len(result.units),
+            households=len(result.households), open_findings=open_n, new_findings=len(new_rows),
+            corrected_findings=corrected, data_issues=len(result.data_issues),
+            compliant=bool(overall.compliant) if overall else open_n == 0))
+    return StoredEvaluation(org_id, as_of, counts, len(new_rows), corrected, open_n, replaced)
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+
+
+def read_snapshot(engine: Engine, table: str, org_id: str, as_of: date | None = None, *,
+                  decrypt: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
+    """Rows of one snapshot table for an org and date (default: the latest stored evaluation).
+
+    Sensitive amounts stay `enc:` tokens unless ``decrypt=True`` (then `Decimal`/`int`)."""
+    t = SNAPSHOTS[table]
+    as_of = as_of or latest_as_of(engine, org_id)
+    if as_of is None:
+        return []
+    stmt = select(t).where(t.c.org_id == org_id, t.c.as_of == as_of).order_by(t.c.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    for r in rows:
+        r.pop("id", None)
+    if decrypt and rows:
+        ring = get_keyring()
+        types = dict(_fields(SNAPSHOT_ROWS[table]))
+        for col in SENSITIVE.get(table, ()):
+            plain = ring.decrypt_many(r[col] for r in rows)
+            for r, v in zip(rows, plain):
+                r[col] = None if v is None else types[col](Decimal(v)) if types[col] is int else types[col](v)
+    return rows
+
+
+def read_findings(engine: Engine, org_id: str, *, status: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The findings ledger of an org as rows, most severe first (optionally only some statuses)."""
+    stmt = select(violations).where(violations.c.org_id == org_id)
+    if status is not None:
+        stmt = stmt.where(violations.c.status.in_(list(status)))
+    stmt = stmt.order_by(violations.c.severity, violations.c.code, violations.c.property_id, violations.c.unit_id)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def masked(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with encrypted amounts shown as the mask (for previews and logs)."""
+    sensitive = SENSITIVE.get(table, frozenset())
+    return [{k: (MASK if k in sensitive and v is not None else v) for k, v in r.items()} for r in rows]
+
+
+def finding_counts(engine: Engine, org_id: str) -> Counter:
+    with engine.connect() as conn:
+        return Counter({s: n for s, n in conn.execute(
+            select(violations.c.status, func.count()).where(violations.c.org_id == org_id)
+            .group_by(violations.c.status))})
+
+
+def sensitive_columns() -> dict[str, list[str]]:
+    """`compliance.<table>` → its encrypted columns (for key rotation)."""
+    return {name: sorted(cols) for name, cols in SENSITIVE.items()}
+
+
+__all__ = [
+    "ComplianceStoreError", "SNAPSHOTS", "StoredEvaluation", "evaluations", "finding_counts", "is_encrypted",
+    "OrgEvaluation", "evaluate_org", "latest_as_of", "load_findings", "read_input_tables", "masked", "metadata", "read_findings", "read_snapshot", "sensitive_columns",
+    "violations", "write_evaluation",
+]
+
+
+# -- one org, end to end ----------------------------------------------------------------------------------
+
+
+def read_input_tables(engine: Engine, org_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The live EstateCore rows the compliance inputs are built from, sensitive values decrypted (also the
+    encrypted values of sensitive UDFs, which live in `udf_values.value` itself)."""
+    from ..compliance.inputs import TABLES_READ
+    from .read import read_frame
+
+    ring = get_keyring()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in TABLES_READ:
+        df = read_frame(engine, name, org_id, decrypt=True)
+        rows = df.astype(object).where(df.notna(), None).to_dict("records")
+        if name == "udf_values":
+            tokens = [r["value"] for r in rows if is_encrypted(r["value"])]
+            plain = dict(zip(tokens, ring.decrypt_many(tokens)))
+            for r in rows:
+                r["value"] = plain.get(r["value"], r["value"])
+        out[name] = rows
+    return out
+
+
+@dataclass(frozen=True)
+class OrgEvaluation:
+    """An org's evaluation: its inputs, the engine's result, what was stored and the completeness checks."""
+
+    inputs: Any
+    result: P.PortfolioResult
+    stored: StoredEvaluation
+    checks: list
+    limits_provider: Any
+
+
+def evaluate_org(engine: Engine, org: Any, *, as_of: date, run_id: str, data_dir: Any = None,
+                 limits_provider: Any = None) -> OrgEvaluation:
+    """Read the org's EstateCore tables, evaluate compliance on ``as_of`` against the HUD limits (bundled +
+    imported, `rm-pipelines limits import`), reconcile with the stored findings and store everything."""
+    from ..compliance import checks
+    from ..compliance.inputs import area_codes_from_limits, build_inputs
+    from ..compliance.limits import LimitsLibrary
+
+    cfg = org.compliance
+    library = limits_provider or LimitsLibrary.from_store(data_dir, backfill_earliest=cfg.backfill_earliest_limits)
+    inputs = build_inputs(read_input_tables(engine, org.id), as_of=as_of, area_codes=area_codes_from_limits(library))
+    result = inputs.evaluate(library, cfg.settings(), previous_findings=load_findings(engine, org.id))
+    if inputs.issues:  # input problems found while building (unknown program names, missing dates …)
+        result = dataclasses.replace(result, data_issues=[
+            P.DataIssue(i.table, i.key, None, i.message) for i in inputs.issues] + list(result.data_issues))
+    stored = write_evaluation(engine, org.id, result, run_id, inputs)
+    return OrgEvaluation(inputs, result, stored, checks.run_all(inputs, result, library), library)

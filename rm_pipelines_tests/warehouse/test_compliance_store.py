@@ -1,0 +1,140 @@
+"""The compliance schema on SQLite and PostgreSQL: an org's evaluation stored from its EstateCore tables; the
+findings ledger reconciled across runs (corrections dated, nothing deleted); snapshots replaced per date;
+household amounts encrypted at rest; org isolation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text, update
+
+from rm_pipelines.orgs import ComplianceConfig
+from rm_pipelines.sandbox.portfolio import PLANTED_FINDINGS, generate_portfolio
+from rm_pipelines.warehouse import compliance_store as store
+from rm_pipelines.warehouse.crypto import is_encrypted
+from rm_pipelines.warehouse.load import load_all
+from rm_pipelines.warehouse.models import table as sa_table
+from rm_pipelines_tests.warehouse import rawdata
+from rm_pipelines_tests.warehouse.conftest import make_org
+
+NOW = dt.datetime(2026, 11, 20, 14, 3, 22)
+AS_OF = NOW.date()
+PLANTED = Counter((f["code"], f["property"], f["unit"]) for f in PLANTED_FINDINGS)
+
+
+@pytest.fixture(scope="module")
+def planted_portfolio():
+    return generate_portfolio(60, 3, NOW)
+
+
+def _org(org_id: str = "acme"):
+    return make_org(org_id).model_copy(update={"compliance": ComplianceConfig(backfill_earliest_limits=True)})
+
+
+def _loaded(engine, portfolio, org_id: str = "acme"):
+    org = _org(org_id)
+    rawdata.land(engine, org_id, portfolio)
+    load_all(engine, org=org, run_id=f"load-{org_id}")
+    return org
+
+
+def _ledger(engine, org_id: str = "acme") -> Counter:
+    return Counter((f["code"], f["property_code"], f["unit_name"]) for f in store.read_findings(engine, org_id))
+
+
+def test_evaluation_is_stored_and_findings_reconcile_across_runs(engine, planted_portfolio):
+    org = _loaded(engine, planted_portfolio)
+    first = store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
+    assert first.stored.new_findings == len(PLANTED_FINDINGS) and first.stored.replaced_snapshot is False
+    assert _ledger(engine) == PLANTED
+    findings = store.read_findings(engine, "acme")
+    assert all(f["status"] == "open" and f["detected_on"] == AS_OF and
+               f["correction_deadline"] == AS_OF + dt.timedelta(days=90) for f in findings)
+    assert {f["form_8823_line"] for f in findings} == {p["form_8823_line"] for p in PLANTED_FINDINGS}
+    units = store.read_snapshot(engine, "unit_status", "acme")
+    assert len(units) == len(first.result.units) > 0 and {u["month"] for u in units} == {AS_OF.replace(day=1)}
+    overall = {o["program"]: o for o in store.read_snapshot(engine, "overall_status", "acme")}
+    assert overall["all"]["compliant"] is False and overall["all"]["open_findings"] == len(PLANTED_FINDINGS)
+
+    # the same date again replaces the snapshot and leaves the ledger as it was
+    again = store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-2")
+    assert again.stored.replaced_snapshot and again.stored.new_findings == 0
+    assert len(store.read_snapshot(engine, "unit_status", "acme")) == len(units)
+    assert {f["finding_id"]: f["status"] for f in store.read_findings(engine, "acme")} == \
+        {f["finding_id"]: f["status"] for f in findings}
+
+    # later data fixes the gross rent: that finding is corrected on the later date; the others stay open
+    gross = next(f for f in findings if f["code"] == "GROSS_RENT_OVER_LIMIT")
+    unit_rm = int(gross["unit_id"].rsplit(":U", 1)[1])
+    rc = sa_table("recurring_charges")
+    with engine.begin() as conn:
+        changed = conn.execute(update(rc).where(rc.c.org_id == "acme", rc.c.unit_rm_id == unit_rm,
+                                                rc.c.amount > Decimal(1000)).values(amount=rc.c.amount - Decimal(1)))
+        assert changed.rowcount >= 1
+    later = AS_OF + dt.timedelta(days=7)
+    third = store.evaluate_org(engine, org, as_of=later, run_id="run-3")
+    assert third.stored.corrected_findings == 1 and third.stored.new_findings == 0
+    after = {f["finding_id"]: f for f in store.read_findings(engine, "acme")}
+    assert set(after) == {f["finding_id"] for f in findings}  # nothing deleted
+    fixed = after[gross["finding_id"]]
+    assert fixed["status"] == "corrected" and fixed["corrected_on"] == later and fixed["last_run_id"] == "run-3"
+    assert all(f["status"] == "open" for fid, f in after.items() if fid != gross["finding_id"])
+    # earlier snapshots stay as history; an earlier date is refused
+    assert store.read_snapshot(engine, "overall_status", "acme", AS_OF)[0]["as_of"] == AS_OF
+    with pytest.raises(store.ComplianceStoreError, match="before the latest stored evaluation"):
+        store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-4")
+    with engine.connect() as conn:
+        runs = conn.execute(select(store.evaluations.c.run_id).where(store.evaluations.c.org_id == "acme")
+                            .order_by(store.evaluations.c.id)).scalars().all()
+    assert runs == ["run-1", "run-2", "run-3"]
+
+
+def test_household_amounts_are_encrypted_at_rest_and_read_back_exactly(engine, planted_portfolio):
+    org = _loaded(engine, planted_portfolio)
+    ev = store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT annual_income, employment_income FROM compliance.household_certifications "
+                                   "WHERE org_id = 'acme'")).all()
+    assert stored and all(is_encrypted(a) for a, _ in stored if a is not None)
+    assert all(e is None or is_encrypted(e) for _, e in stored)
+    plain = store.read_snapshot(engine, "household_certifications", "acme", decrypt=True)
+    expected = {c.certification_id: c for c in ev.result.certifications}
+    for row in plain:
+        c = expected[row["certification_id"]]
+        assert row["annual_income"] == c.annual_income and row["annual_income_whole"] == c.annual_income_whole
+    masked = store.masked("household_certifications", store.read_snapshot(engine, "household_certifications", "acme"))
+    assert all(r["annual_income"] in (None, "****") for r in masked)
+
+
+def test_two_orgs_keep_separate_ledgers(engine, planted_portfolio):
+    acme = _loaded(engine, planted_portfolio, "acme")
+    beta = _loaded(engine, planted_portfolio, "beta")  # same Rent Manager ids, another org
+    store.evaluate_org(engine, acme, as_of=AS_OF, run_id="a-1")
+    assert store.read_findings(engine, "beta") == []
+    store.evaluate_org(engine, beta, as_of=AS_OF, run_id="b-1")
+    assert _ledger(engine, "acme") == _ledger(engine, "beta") == PLANTED
+    assert {f["org_id"] for f in store.read_findings(engine, "beta")} == {"beta"}
+
+
+def test_a_value_that_would_need_rounding_is_refused():
+    with pytest.raises(store.ComplianceStoreError, match=r"unit_status\.pct_ami.*more than 4 decimal places"):
+        store._exact(Decimal("61.123456"), "unit_status", "pct_ami")
+    assert store._exact(Decimal("61.1234"), "unit_status", "pct_ami") == Decimal("61.1234")
+
+
+def test_key_rotation_covers_the_compliance_amounts(engine, planted_portfolio, monkeypatch):
+    from rm_pipelines.warehouse import crypto
+    from rm_pipelines.warehouse.keys import rotate_all
+
+    org = _loaded(engine, planted_portfolio)
+    store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
+    before = store.read_snapshot(engine, "assisted_households", "acme", decrypt=True)
+    new_key = crypto.generate_key()
+    monkeypatch.setenv(crypto.ENV_VAR, f"{new_key},{crypto.get_keyring().keys[0]}")
+    counts = rotate_all(engine)
+    assert counts["compliance.household_certifications"] > 0 and counts["compliance.assisted_households"] > 0
+    monkeypatch.setenv(crypto.ENV_VAR, new_key)  # the old key is gone
+    assert store.read_snapshot(engine, "assisted_households", "acme", decrypt=True) == before
