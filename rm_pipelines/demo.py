@@ -28,12 +28,48 @@ def _instance():
 
 def _print_table(out: TextIO, title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
     print(f"\n{title}", file=out)
-    print(f"{header[0]:<34}" + "".join(f"{h:>12}" for h in header[1:]), file=out)
+    free = header[-1] in ("checks", "8823 lines")
+    print(f"{header[0]:<34}" + "".join(f"{h:>12}" for h in header[1:len(header) - free])
+          + (f"  {header[-1]}" if free else ""), file=out)
     for row in rows:
         cells = [f"{str(v):>12}" for v in row[1:]]
-        if header[-1] == "checks":  # free text: left-aligned after a gap
+        if free:  # free text: left-aligned after a gap
             cells[-1] = f"  {row[-1]}"
         print(f"{str(row[0]):<34}" + "".join(cells), file=out)
+
+
+def print_compliance(out: TextIO, org_id: str, metadata: dict[str, dict], checks: dict[str, list[str]]) -> None:
+    """Compliance status per program and the findings with their Form 8823 categories, from the warehouse."""
+    from .defs.resources import WarehouseResource
+    from .warehouse import compliance_store as store
+
+    engine = WarehouseResource().engine
+    status = metadata.get("status", {})
+    print(f"\nCompliance of org {org_id!r} on {status.get('as_of')}: {status.get('answer')}", file=out)
+    overall = store.read_snapshot(engine, "overall_status", org_id)
+    _print_table(out, "Compliance by program", ("program", "compliant", "properties", "units", "low-income",
+                                                 "open", "past due", "8823 lines"),
+                 [(o["program"], "yes" if o["compliant"] else "NO", o["properties"], o["units"], o["low_income_units"],
+                   o["open_findings"], o["past_due_findings"], o["open_by_8823_line"] or "-") for o in overall])
+    findings = store.read_findings(engine, org_id)
+    print(f"\nFindings ({len(findings)}; open and past-due first):", file=out)
+    findings.sort(key=lambda f: (f["status"] == "corrected", f["severity"], f["code"]))
+    for f in findings:
+        where = f["property_code"] or f["property_id"]
+        if f["unit_name"]:
+            where += f" unit {f['unit_name']}"
+        line = f"8823 line {f['form_8823_line']} ({f['form_8823_category']})" if f["form_8823_line"] else \
+            f"{f['program']} (no 8823 line)"
+        dates = f"detected {f['detected_on']}, correct by {f['correction_deadline']}"
+        if f["corrected_on"]:
+            dates += f", corrected {f['corrected_on']}"
+        print(f"  [{f['status']}] {f['code']} — {where}\n      {line}\n      {f['detail']}; {dates}", file=out)
+    issues = status.get("data_issues", 0)
+    if issues:
+        print(f"  {issues} data issue(s) (missing reference data or inputs): see compliance.data_issues", file=out)
+    check_lines = [f"{asset}: {', '.join(c)}" for asset, c in checks.items() if asset in metadata]
+    if check_lines:
+        print("Checks: " + "; ".join(check_lines), file=out)
 
 
 def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = sys.stdout) -> bool:
@@ -70,12 +106,15 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
         raise_on_error=False,
         tags={"rm/org": org.id, "rm/mode": mode},
     )
-    extracted, loaded = [], []
+    extracted, loaded, compliance = [], [], {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         md = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
         group, name = mat.asset_key.path[0], mat.asset_key.path[-1]
-        (extracted if group == "rentmanager" else loaded).append((name, md))
+        if group == "compliance":
+            compliance[name] = md
+        else:
+            (extracted if group == "rentmanager" else loaded).append((name, md))
     checks = {}
     for evaluation in result.get_asset_check_evaluations():
         checks.setdefault(evaluation.asset_key.path[-1], []).append(
@@ -87,8 +126,11 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
                  [(n, md.get("dagster/row_count", 0), md.get("inserted", 0), md.get("updated", 0), md.get("unchanged", 0),
                    md.get("soft_deleted", 0), md.get("quarantined", 0), f"{float(md.get('quality_score', 1.0)):.4f}",
                    " ".join(checks.get(n, []))) for n, md in loaded])
+    if compliance:
+        print_compliance(out, org.id, compliance, checks)
     total_rows = sum(md.get("rows", 0) for _, md in extracted)
-    print(f"\n{len(extracted)} entities, {total_rows} rows extracted; {len(loaded)} EstateCore tables loaded "
+    print(f"\n{len(extracted)} entities, {total_rows} rows extracted; {len(loaded)} EstateCore tables loaded; "
+          f"compliance {'evaluated' if compliance else 'not evaluated'} "
           f"in {time.monotonic() - t0:.1f}s.", file=out)
     print(f"Warehouse: {WarehouseResource().display_url} (EstateCore tables; raw payloads in rm_raw; sync state, "
           "quarantine and audit in ops)", file=out)

@@ -21,6 +21,8 @@ def test_definitions_load_with_an_asset_per_catalog_entity():
     assert {dg.AssetKey(e.asset_path) for e in ENTITIES} <= set(keys)
     assert defs.resolve_job_def("rentmanager_sync") is not None
     assert {s.name for s in defs.schedules} == {"demo_incremental_sync", "demo_full_sync"}
+    assert {k.path[-1] for k in keys if k.path[0] == "compliance"} == {
+        "household_certifications", "unit_status", "program_status", "violations", "status"}
     assert defs.resolve_sensor_def("org_registry_sensor") is not None
 
 
@@ -148,3 +150,43 @@ def test_bad_rows_over_threshold_fail_the_blocking_quarantine_check(registry_fil
             loaded = conn.execute(text("SELECT count(*) FROM units WHERE org_id = 'acme'")).scalar_one()
         assert len(reasons) == len(broken) and all("Bedrooms" in r or "bedrooms" in r for r in reasons)
         assert loaded == len(units) - len(broken)  # the good rows still loaded
+
+
+def test_sync_job_evaluates_compliance_with_checks_and_keeps_the_ledger(registry_file, sqlite_url, sandbox):
+    from collections import Counter
+
+    from rm_pipelines.defs.compliance import compliance_evaluation
+    from rm_pipelines.defs.estatecore import estatecore_load
+    from rm_pipelines.sandbox.portfolio import PLANTED_FINDINGS
+    from rm_pipelines.warehouse import compliance_store
+
+    registry_file.write_text(registry_file.read_text() + "    compliance: {backfill_earliest_limits: true}\n")
+    resources = {"rentmanager": RentManagerResource(orgs_file=str(registry_file)),
+                 "warehouse": WarehouseResource(database_url=sqlite_url)}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("org", ["acme"])
+        runs = [dg.materialize([rentmanager_extract, estatecore_load, compliance_evaluation], instance=instance,
+                               partition_key="acme", resources=resources, raise_on_error=False) for _ in range(2)]
+        assert all(r.success for r in runs)
+        mats = {m.asset_key.path[-1]: m.metadata for m in runs[0].asset_materializations_for_node("compliance_evaluation")}
+        assert set(mats) == {"household_certifications", "unit_status", "program_status", "violations", "status"}
+        status = mats["status"]
+        assert status["compliant"].value is False and "NOT in compliance" in status["answer"].value
+        assert "| lihtc | NO |" in status["programs"].value
+        assert mats["violations"]["new_this_run"].value == mats["violations"]["open"].value == len(PLANTED_FINDINGS)
+        assert "11g" in mats["violations"]["open_by_8823_line"].value
+        unit_rows = mats["unit_status"]["dagster/row_count"].value
+        assert 0 < unit_rows < sandbox.store.count("Units")  # the units of program properties, not market-rate ones
+        assert "****" in mats["household_certifications"]["preview"].value  # household amounts masked
+        checks = {e.check_name: e for e in runs[0].get_asset_check_evaluations()}
+        assert checks["lihtc_designations"].passed and checks["restricted_units_certified"].passed
+        limits = checks["limits_available"]  # the bundled sample tables have no HOME rents
+        assert not limits.passed and limits.severity == dg.AssetCheckSeverity.WARN
+        again = {m.asset_key.path[-1]: m.metadata for m in runs[1].asset_materializations_for_node("compliance_evaluation")}
+        assert again["violations"]["new_this_run"].value == 0
+        assert instance.get_materialized_partitions(dg.AssetKey(["compliance", "status"])) == {"acme"}
+    engine = create_warehouse_engine(sqlite_url)
+    ledger = Counter((f["code"], f["property_code"], f["unit_name"]) for f in compliance_store.read_findings(engine, "acme"))
+    assert ledger == Counter((f["code"], f["property"], f["unit"]) for f in PLANTED_FINDINGS)
+    assert len(compliance_store.read_snapshot(engine, "unit_status", "acme")) == unit_rows
+    engine.dispose()
