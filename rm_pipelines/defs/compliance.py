@@ -70,9 +70,9 @@ class ComplianceConfig(dg.Config):
 
 def _column_schema(table: str) -> dg.TableSchema:
     t = store.SNAPSHOTS.get(table, store.violations)
-    sensitive = store.SENSITIVE.get(table, frozenset())
     return dg.TableSchema(columns=[
-        dg.TableColumn(c.name, "ENCRYPTED" if c.name in sensitive else str(c.type.compile()) if c.name != "id" else "BIGINT",
+        dg.TableColumn(c.name, "ENCRYPTED JSON" if c.name == store.AMOUNTS_COLUMN else
+                       "BIGINT" if c.name == "id" else str(c.type.compile()),
                        description=c.comment or "", constraints=dg.TableColumnConstraints(nullable=bool(c.nullable)))
         for c in t.columns
     ])

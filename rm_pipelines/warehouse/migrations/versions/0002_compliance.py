@@ -33,8 +33,6 @@ def upgrade() -> None:
     sa.Column('household_id', sa.Text(), nullable=True),
     sa.Column('program', sa.Text(), nullable=True),
     sa.Column('kind', sa.Text(), nullable=True),
-    sa.Column('annual_income', sa.Text(), nullable=True, comment='encrypted'),
-    sa.Column('adjusted_income', sa.Text(), nullable=True, comment='encrypted'),
     sa.Column('ruleset', sa.Text(), nullable=True),
     sa.Column('utility_allowance', Fixed(18, 4), nullable=True),
     sa.Column('ttp', sa.BigInteger(), nullable=True),
@@ -52,6 +50,7 @@ def upgrade() -> None:
     sa.Column('overage', Fixed(18, 4), nullable=True),
     sa.Column('rental_assistance', Fixed(18, 4), nullable=True),
     sa.Column('contribution_basis', sa.Text(), nullable=True),
+    sa.Column('household_amounts', sa.Text(), nullable=True, comment='encrypted JSON: adjusted_income, annual_income'),
     sa.PrimaryKeyConstraint('id'),
     schema='compliance'
     )
@@ -99,15 +98,6 @@ def upgrade() -> None:
     sa.Column('effective_date', sa.Date(), nullable=True),
     sa.Column('signed_date', sa.Date(), nullable=True),
     sa.Column('household_size', sa.BigInteger(), nullable=True),
-    sa.Column('annual_income', sa.Text(), nullable=True, comment='encrypted'),
-    sa.Column('annual_income_whole', sa.Text(), nullable=True, comment='encrypted'),
-    sa.Column('employment_income', sa.Text(), nullable=True, comment='encrypted'),
-    sa.Column('benefit_income', sa.Text(), nullable=True, comment='encrypted'),
-    sa.Column('public_assistance_income', sa.Text(), nullable=True, comment='encrypted'),
-    sa.Column('other_income', sa.Text(), nullable=True, comment='encrypted'),
-    sa.Column('asset_income', sa.Text(), nullable=True, comment='encrypted'),
-    sa.Column('net_family_assets', sa.Text(), nullable=True, comment='encrypted'),
-    sa.Column('imputed_asset_income', sa.Text(), nullable=True, comment='encrypted'),
     sa.Column('ruleset', sa.Text(), nullable=True),
     sa.Column('program', sa.Text(), nullable=True),
     sa.Column('income_limit_pct', sa.BigInteger(), nullable=True),
@@ -115,6 +105,7 @@ def upgrade() -> None:
     sa.Column('qualifies', sa.Boolean(), nullable=True),
     sa.Column('over_income_threshold', Fixed(18, 4), nullable=True),
     sa.Column('over_income', sa.Boolean(), nullable=True),
+    sa.Column('household_amounts', sa.Text(), nullable=True, comment='encrypted JSON: annual_income, annual_income_whole, asset_income, benefit_income, employment_income, imputed_asset_income, net_family_assets, other_income, public_assistance_income'),
     sa.PrimaryKeyConstraint('id'),
     schema='compliance'
     )
@@ -129,7 +120,6 @@ def upgrade() -> None:
     sa.Column('household_id', sa.Text(), nullable=True),
     sa.Column('move_in_date', sa.Date(), nullable=True),
     sa.Column('household_size', sa.BigInteger(), nullable=True),
-    sa.Column('annual_income', sa.Text(), nullable=True, comment='encrypted'),
     sa.Column('last_certification_id', sa.Text(), nullable=True),
     sa.Column('last_certification_kind', sa.Text(), nullable=True),
     sa.Column('last_certification_date', sa.Date(), nullable=True),
@@ -142,6 +132,7 @@ def upgrade() -> None:
     sa.Column('recert_reason', sa.Text(), nullable=True),
     sa.Column('student_status', sa.Text(), nullable=True),
     sa.Column('over_income', sa.Boolean(), nullable=True),
+    sa.Column('household_amounts', sa.Text(), nullable=True, comment='encrypted JSON: annual_income'),
     sa.PrimaryKeyConstraint('id'),
     schema='compliance'
     )
@@ -219,7 +210,6 @@ def upgrade() -> None:
     sa.Column('occupied', sa.Boolean(), nullable=True),
     sa.Column('household_id', sa.Text(), nullable=True),
     sa.Column('household_size', sa.BigInteger(), nullable=True),
-    sa.Column('annual_income', sa.Text(), nullable=True, comment='encrypted'),
     sa.Column('pct_ami', Fixed(18, 4), nullable=True),
     sa.Column('income_limit', Fixed(18, 4), nullable=True),
     sa.Column('income_limit_pct', sa.BigInteger(), nullable=True),
@@ -239,6 +229,7 @@ def upgrade() -> None:
     sa.Column('student_status', sa.Text(), nullable=True),
     sa.Column('low_income_unit', sa.Boolean(), nullable=True),
     sa.Column('limits_source', sa.Text(), nullable=True),
+    sa.Column('household_amounts', sa.Text(), nullable=True, comment='encrypted JSON: annual_income'),
     sa.PrimaryKeyConstraint('id'),
     schema='compliance'
     )
