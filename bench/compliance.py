@@ -11,7 +11,7 @@ figures for 12 areas × FY2018-FY2026, with Section 8 limits, FMRs and HOME rent
 
 ``--store URL`` also writes the evaluation to the warehouse's `compliance` schema (snapshots with household
 amounts encrypted, the findings ledger) twice — the first write and a same-date replacement — and reports
-their wall times.
+their wall times, then deletes what it wrote.
 """
 
 from __future__ import annotations
@@ -178,6 +178,9 @@ def store_result(url: str, result) -> dict:
         t = time.perf_counter()
         written = compliance_store.write_evaluation(engine, org_id, result, run_id=f"bench-{attempt}")
         times.append(round(time.perf_counter() - t, 2))
+    with engine.begin() as conn:  # leave the warehouse as it was
+        for table in [*compliance_store.SNAPSHOTS.values(), compliance_store.violations, compliance_store.evaluations]:
+            conn.execute(table.delete().where(table.c.org_id == org_id))
     engine.dispose()
     return {"url": redact_url(url), "rows": sum(written.rows.values()), "first_write_seconds": times[0],
             "replace_seconds": times[1]}
