@@ -33,6 +33,21 @@ def _cmd_orgs_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compliance_status(args: argparse.Namespace) -> int:
+    from .settings import get_settings
+    from .summary import print_compliance
+    from .warehouse.db import create_warehouse_engine
+    from .warehouse.raw import ensure_schema
+
+    engine = create_warehouse_engine(args.url or get_settings().database_url)
+    try:
+        ensure_schema(engine)
+        found = print_compliance(sys.stdout, engine, args.org, include_corrected=not args.open_only)
+    finally:
+        engine.dispose()
+    return 0 if found else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rm-pipelines",
@@ -55,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
         p = orgs.add_parser(name, help=text, description=text)
         p.add_argument("--file", help="registry file (default: RM_PIPELINES_ORGS or the bundled demo registry)")
         p.set_defaults(func=func)
+
+    compliance = sub.add_parser("compliance", help="show an org's stored compliance status and findings").add_subparsers(
+        dest="compliance_command", required=True)
+    status = compliance.add_parser(
+        "status", help="the latest evaluation: status per program and the findings with Form 8823 categories",
+        description="Print the org's latest stored compliance evaluation (written by the sync job's compliance "
+                    "assets): the answer, the status per program and the findings ledger. Exit code 1 when the "
+                    "org has not been evaluated yet.")
+    status.add_argument("--org", default="demo", help="org id (default: demo)")
+    status.add_argument("--open-only", action="store_true", help="leave corrected findings out")
+    status.add_argument("--url", help="warehouse URL (default: ESTATECORE_DATABASE_URL or the SQLite file in the data dir)")
+    status.set_defaults(func=_cmd_compliance_status)
 
     from .compliance import cli as compliance_cli
     from .sandbox import cli as sandbox_cli

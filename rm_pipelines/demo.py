@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .settings import PACKAGE_DIR, get_settings
+from .summary import print_compliance, print_table as _print_table
 
 LOCAL_INSTANCE_CONFIG = PACKAGE_DIR / "dagster.local.yaml"
 
@@ -24,52 +25,6 @@ def _instance():
     if not config.exists():
         shutil.copy(LOCAL_INSTANCE_CONFIG, config)
     return dg.DagsterInstance.get()
-
-
-def _print_table(out: TextIO, title: str, header: tuple[str, ...], rows: list[tuple]) -> None:
-    print(f"\n{title}", file=out)
-    free = header[-1] in ("checks", "8823 lines")
-    print(f"{header[0]:<34}" + "".join(f"{h:>12}" for h in header[1:len(header) - free])
-          + (f"  {header[-1]}" if free else ""), file=out)
-    for row in rows:
-        cells = [f"{str(v):>12}" for v in row[1:]]
-        if free:  # free text: left-aligned after a gap
-            cells[-1] = f"  {row[-1]}"
-        print(f"{str(row[0]):<34}" + "".join(cells), file=out)
-
-
-def print_compliance(out: TextIO, org_id: str, metadata: dict[str, dict], checks: dict[str, list[str]]) -> None:
-    """Compliance status per program and the findings with their Form 8823 categories, from the warehouse."""
-    from .defs.resources import WarehouseResource
-    from .warehouse import compliance_store as store
-
-    engine = WarehouseResource().engine
-    status = metadata.get("status", {})
-    print(f"\nCompliance of org {org_id!r} on {status.get('as_of')}: {status.get('answer')}", file=out)
-    overall = store.read_snapshot(engine, "overall_status", org_id)
-    _print_table(out, "Compliance by program", ("program", "compliant", "properties", "units", "low-income",
-                                                 "open", "past due", "8823 lines"),
-                 [(o["program"], "yes" if o["compliant"] else "NO", o["properties"], o["units"], o["low_income_units"],
-                   o["open_findings"], o["past_due_findings"], o["open_by_8823_line"] or "-") for o in overall])
-    findings = store.read_findings(engine, org_id)
-    print(f"\nFindings ({len(findings)}; open and past-due first):", file=out)
-    findings.sort(key=lambda f: (f["status"] == "corrected", f["severity"], f["code"]))
-    for f in findings:
-        where = f["property_code"] or f["property_id"]
-        if f["unit_name"]:
-            where += f" unit {f['unit_name']}"
-        line = f"8823 line {f['form_8823_line']} ({f['form_8823_category']})" if f["form_8823_line"] else \
-            f"{f['program']} (no 8823 line)"
-        dates = f"detected {f['detected_on']}, correct by {f['correction_deadline']}"
-        if f["corrected_on"]:
-            dates += f", corrected {f['corrected_on']}"
-        print(f"  [{f['status']}] {f['code']} — {where}\n      {line}\n      {f['detail']}; {dates}", file=out)
-    issues = status.get("data_issues", 0)
-    if issues:
-        print(f"  {issues} data issue(s) (missing reference data or inputs): see compliance.data_issues", file=out)
-    check_lines = [f"{asset}: {', '.join(c)}" for asset, c in checks.items() if asset in metadata]
-    if check_lines:
-        print("Checks: " + "; ".join(check_lines), file=out)
 
 
 def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = sys.stdout) -> bool:
@@ -127,7 +82,8 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
                    md.get("soft_deleted", 0), md.get("quarantined", 0), f"{float(md.get('quality_score', 1.0)):.4f}",
                    " ".join(checks.get(n, []))) for n, md in loaded])
     if compliance:
-        print_compliance(out, org.id, compliance, checks)
+        print_compliance(out, WarehouseResource().engine, org.id,
+                         checks={a: c for a, c in checks.items() if a in compliance})
     total_rows = sum(md.get("rows", 0) for _, md in extracted)
     print(f"\n{len(extracted)} entities, {total_rows} rows extracted; {len(loaded)} EstateCore tables loaded; "
           f"compliance {'evaluated' if compliance else 'not evaluated'} "

@@ -141,3 +141,21 @@ def test_key_rotation_covers_the_compliance_amounts(engine, planted_portfolio, m
     assert counts["compliance.household_certifications"] > 0 and counts["compliance.assisted_households"] > 0
     monkeypatch.setenv(crypto.ENV_VAR, new_key)  # the old key is gone
     assert store.read_snapshot(engine, "assisted_households", "acme", decrypt=True) == before
+
+
+def test_cli_prints_the_status_per_program_and_the_findings(engine, planted_portfolio, capsys):
+    from rm_pipelines.cli import main
+
+    url = engine.url.render_as_string(hide_password=False)
+    assert main(["compliance", "status", "--org", "acme", "--url", url]) == 1  # nothing evaluated yet
+    assert "no compliance evaluation yet" in capsys.readouterr().out
+    org = _loaded(engine, planted_portfolio)
+    store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
+    assert main(["compliance", "status", "--org", "acme", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert f"Compliance of org 'acme' on {AS_OF}: NOT in compliance: {len(PLANTED_FINDINGS)} open finding(s)" in out
+    lihtc_row = next(line for line in out.splitlines() if line.startswith("lihtc "))
+    assert " NO " in lihtc_row
+    for planted in PLANTED_FINDINGS:
+        assert f"[open] {planted['code']} — {planted['property']}" in out
+        assert f"8823 line {planted['form_8823_line']} (" in out
