@@ -826,8 +826,8 @@ class _Evaluator:
                 self._observe(
                     "NEXT_AVAILABLE_UNIT_VIOLATION", tax, prop, unit=w.unit, household_id=hold.household_id,
                     occurred_on=lease.move_in, discriminator=hold.starts.isoformat(),
-                    detail=(f"unit {hold.unit_id} over income since {hold.starts}; comparable or smaller unit "
-                            f"{lease.unit_id} rented on {lease.move_in} to household {lease.household_id} "
+                    detail=(f"unit {self._unit_name(hold.unit_id)} over income since {hold.starts}; comparable or "
+                            f"smaller unit {self._unit_name(lease.unit_id)} rented on {lease.move_in} to a household "
                             "above its next-available-unit limit"),
                 )
             elif outcome.status == "open":
@@ -955,6 +955,10 @@ class _Evaluator:
             tenant_rent, ua, fees, subsidy, gross, rent_ok, over, threshold, unit.unit_id in self.hold_units,
             student, low_income, self._limits_source(w),
         )
+
+    def _unit_name(self, unit_id: str) -> str:
+        w = self.work.get(unit_id)
+        return (w.unit.unit_number or unit_id) if w is not None else unit_id
 
     def _programs_label(self, w: _UnitWork) -> str:
         label = self._label_cache.get(w.program_names)
