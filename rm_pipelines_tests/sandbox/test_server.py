@@ -4,7 +4,7 @@ against a plain-Python oracle over the store's records), ordering, fields, embed
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -104,21 +104,26 @@ def _expect(store, coll: str, pk: str, keep) -> list[int]:
     return [r[pk] for r in store.records(coll) if keep(r)]
 
 
+# a date inside the sandbox's history window (it is generated relative to now), so every date case selects
+# some rows but not all, whenever the tests run
+PIVOT = date.today() - timedelta(days=180)
+P_ISO, P_US, P_TS = PIVOT.isoformat(), PIVOT.strftime("%m/%d/%Y"), f"{PIVOT.isoformat()}T00:00:00"
+
 OPERATOR_CASES = [
     ("eq", "Charges", "ChargeTypeID,eq,1", lambda r: r["ChargeTypeID"] == 1),
     ("ne", "Charges", "ChargeTypeID,ne,1", lambda r: r["ChargeTypeID"] != 1),
     ("lt", "Charges", "Amount,lt,100", lambda r: r["Amount"] < 100),
     ("le", "Charges", "Amount,le,100.5", lambda r: r["Amount"] <= 100.5),
     ("gt", "Charges", "Amount,gt,1500", lambda r: r["Amount"] > 1500),
-    ("ge", "Charges", "TransactionDate,ge,2026-01-01", lambda r: r["TransactionDate"] >= "2026-01-01T00:00:00"),
-    ("ltn", "Leases", "MoveOutDate,ltn,2026-01-01",
-     lambda r: r["MoveOutDate"] is None or r["MoveOutDate"] < "2026-01-01"),
-    ("len", "Leases", "MoveOutDate,len,2026-01-01T00:00:00",
-     lambda r: r["MoveOutDate"] is None or r["MoveOutDate"] <= "2026-01-01T00:00:00"),
-    ("gtn", "Leases", "MoveOutDate,gtn,01/01/2026",
-     lambda r: r["MoveOutDate"] is None or r["MoveOutDate"] > "2026-01-01T00:00:00"),
-    ("gen", "Leases", "MoveOutDate,gen,2026-01-01",
-     lambda r: r["MoveOutDate"] is None or r["MoveOutDate"] >= "2026-01-01T00:00:00"),
+    ("ge", "Charges", f"TransactionDate,ge,{P_ISO}", lambda r: r["TransactionDate"] >= P_TS),
+    ("ltn", "Leases", f"MoveOutDate,ltn,{P_ISO}",
+     lambda r: r["MoveOutDate"] is None or r["MoveOutDate"] < P_ISO),
+    ("len", "Leases", f"MoveOutDate,len,{P_TS}",
+     lambda r: r["MoveOutDate"] is None or r["MoveOutDate"] <= P_TS),
+    ("gtn", "Leases", f"MoveOutDate,gtn,{P_US}",
+     lambda r: r["MoveOutDate"] is None or r["MoveOutDate"] > P_TS),
+    ("gen", "Leases", f"MoveOutDate,gen,{P_ISO}",
+     lambda r: r["MoveOutDate"] is None or r["MoveOutDate"] >= P_TS),
     ("bt", "Charges", "Amount,bt,(100,500)", lambda r: 100 <= r["Amount"] <= 500),
     ("in", "Charges", "ChargeTypeID,in,(2,3,5)", lambda r: r["ChargeTypeID"] in (2, 3, 5)),
     ("ni", "Charges", "ChargeTypeID,ni,(1,2)", lambda r: r["ChargeTypeID"] not in (1, 2)),
