@@ -50,6 +50,7 @@ from .read import column_schema, live_count, preview, preview_markdown
 from .sensitive import is_sensitive_udf, protect_raw, raw_sensitive_fields, reveal_raw
 from .write import (
     Const,
+    NewRows,
     Writer,
     canon_from_db,
     canon_from_plain,
@@ -57,6 +58,7 @@ from .write import (
     display,
     insert_columns,
     insert_rows,
+    new_rows,
     plain_text,
 )
 
@@ -70,6 +72,7 @@ OVERLAP = timedelta(minutes=5)
 BULK_FK_ROWS = 50_000
 SQLITE_CACHE_KIB = -131_072  # 128 MiB page cache for the writing connection (negative = KiB)  # PostgreSQL: new rows above which foreign keys are validated once after the load
 PREVIEW_ROWS = 10
+JOIN_WORK_MEM = "64MB"  # PostgreSQL: the chunk join sorts in memory rather than in temporary files
 AUDIT_COLUMNS = ("org_id", "table_name", "location_id", "rm_key", "action", "changed", "run_id", "at")
 AUDIT_KINDS = ("text", "text", "int", "text", "text", "text", "text", "datetime")
 QUARANTINE_COLUMNS = ("org_id", "location_id", "entity", "rm_key", "stage", "reasons", "raw", "run_id", "created_at",
@@ -173,8 +176,7 @@ class _Batch:
     """The writes of one prepared chunk (one location)."""
 
     loc: int
-    insert_cols: list[Any] = field(default_factory=list)  # new keys, column-wise (COPY on PostgreSQL)
-    insert_n: int = 0
+    new: NewRows | None = None  # rows with new keys (column-wise; COPY text prepared on PostgreSQL)
     upserts: list[tuple] = field(default_factory=list)  # changed / revived rows
     hash_only: list[tuple] = field(default_factory=list)  # source changed in unmapped fields only
     deletes: list[tuple[int, int]] = field(default_factory=list)
@@ -297,13 +299,19 @@ class _Loader:
                 finally:
                     cur.close()
         with self.engine.connect() as conn:
-            if keyed:
-                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            if join:
-                conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
-            out = conn.exec_driver_sql(sql, tuple(params)).fetchall()
-            conn.rollback()
-        return out
+            # the driver's cursor: plain tuples, without a Result/Row layer over every row of a chunk
+            raw = conn.connection.driver_connection
+            try:
+                with raw.cursor() as cur:
+                    if keyed:
+                        cur.execute("SET LOCAL enable_seqscan = off")
+                    if join:
+                        cur.execute("SET LOCAL enable_nestloop = off")
+                        cur.execute(f"SET LOCAL work_mem = '{JOIN_WORK_MEM}'")
+                    cur.execute(sql, tuple(params))
+                    return cur.fetchall()
+            finally:
+                raw.rollback()
 
     def close(self) -> None:
         try:
@@ -477,6 +485,17 @@ class _Loader:
         cols = [Const(self.org.id), Const(table), Const(location_id), keys, Const("insert"), Const(None),
                 Const(self.run_id), Const(self.now_canon)]
         insert_columns(conn, "ops.audit_log", AUDIT_COLUMNS, AUDIT_KINDS, cols, len(keys))
+
+    def audit_inserts_from_stage(self, conn: Any, table: str, stage: str, location_id: int,
+                                 parent_type: str | None) -> None:
+        """PostgreSQL: one `insert` audit row per row of an insert stage (`Writer.insert_new`), derived on the
+        server — a first load writes as many audit rows as table rows; they need no formatting or transfer."""
+        key = "rm_id::text" if not parent_type else "%s || '/' || rm_id::text"
+        conn.exec_driver_sql(
+            f"INSERT INTO ops.audit_log ({', '.join(AUDIT_COLUMNS)}) "
+            f"SELECT %s, %s, %s, {key}, 'insert', NULL, %s, %s FROM {stage}",
+            (self.org.id, table, location_id, *([parent_type] if parent_type else []), self.run_id, self.now),
+        )
 
     # ------------------------------------------------------------------------------------------ udf attributes
     def udf_attributes(self, conn: Any, parent_type: str, location_id: int, parent_ids: list[int],
@@ -687,8 +706,11 @@ class _Source:
         scope_live = self._scope_count()
         live_candidates = 0
         raw = f"rm_raw.{self.entity.raw_table}"
-        locations = [loc for (loc,) in L.read(f"SELECT DISTINCT location_id FROM {raw} WHERE org_id = {L.ph}",
-                                              (L.org.id,))]
+        # the distinct locations one primary-key probe each (a DISTINCT would read every row of the org)
+        locations = [loc for (loc,) in L.read(
+            f"WITH RECURSIVE locs(loc) AS (SELECT min(location_id) FROM {raw} WHERE org_id = {L.ph} "
+            f"UNION ALL SELECT (SELECT min(location_id) FROM {raw} WHERE org_id = {L.ph} AND location_id > loc) "
+            f"FROM locs WHERE loc IS NOT NULL) SELECT loc FROM locs WHERE loc IS NOT NULL", (L.org.id, L.org.id))]
         sql = self._select(f" AND e.rm_id > {L.ph} AND e.rm_id <= {L.ph}")
         if self.since is not None:
             sql += f" AND (r.extracted_at > {L.ph} OR r.deleted_at > {L.ph})"
@@ -696,23 +718,29 @@ class _Source:
         sql += f" AND r.location_id = {L.ph} AND r.rm_id > {L.ph} AND r.rm_id <= {L.ph} ORDER BY r.rm_id"
         bound_sql = (f"SELECT rm_id FROM {raw} WHERE org_id = {L.ph} AND location_id = {L.ph} AND rm_id > {L.ph} "
                      f"ORDER BY rm_id LIMIT 1 OFFSET {int(L.chunk_size) - 1}")
-        for loc in sorted(locations):
-            # chunks are ranges of the raw primary key (org_id, location_id, rm_id) of at most chunk_size rows
-            last = -(2**62)
-            while True:
-                bound = L.read(bound_sql, (L.org.id, loc, last), keyed=True)
-                hi = bound[0][0] if bound else 2**62
-                params = self._base_params([last, hi])
-                if self.since is not None:
-                    params += [L.db_time(self.since), L.db_time(self.since)]
-                params += [L.version, loc, last, hi]
-                rows = L.read(sql, params, keyed=True, join=True)
-                if rows:
-                    live_candidates += sum(1 for r in rows if not r[4])
-                    self._process(rows)
-                if not bound:
-                    break
-                last = hi
+
+        def fetch(loc: int, last: int) -> tuple[int | None, list[tuple]]:
+            """One chunk: a range of the raw primary key (org_id, location_id, rm_id) of at most chunk_size rows;
+            returns the range's upper bound (None for the last chunk) and the candidate rows in it."""
+            bound = L.read(bound_sql, (L.org.id, loc, last), keyed=True)
+            hi = bound[0][0] if bound else 2**62
+            params = self._base_params([last, hi])
+            if self.since is not None:
+                params += [L.db_time(self.since), L.db_time(self.since)]
+            params += [L.version, loc, last, hi]
+            return (hi if bound else None), L.read(sql, params, keyed=True, join=True)
+
+        # the next chunk is read (the database works, the driver waits without the GIL) while this one is
+        # validated and mapped: a chunk's join reads only its own key range, which no other chunk writes
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="estatecore-reader") as pool:
+            for loc in sorted(locations):
+                ahead = pool.submit(fetch, loc, -(2**62))
+                while ahead is not None:
+                    hi, rows = ahead.result()
+                    ahead = pool.submit(fetch, loc, hi) if hi is not None else None
+                    if rows:
+                        live_candidates += sum(1 for r in rows if not r[4])
+                        self._process(rows)
         # rows in scope that were no candidates are unchanged
         L.report.unchanged += max(0, scope_live - live_candidates)
 
@@ -739,10 +767,13 @@ class _Source:
         L = self.L
         raw = f"rm_raw.{self.entity.raw_table}"
         pt = f" AND e.parent_type = {L.ph}" if self.parent_type else ""
+        # the rows this load wrote were read from their raw rows moments ago (the loader never removes raw rows,
+        # a sync only flags them deleted): only the others can have lost theirs — a first load looks up nothing
         sql = (f"SELECT e.location_id, e.rm_id FROM {L.qt} e WHERE e.org_id = {L.ph}{pt} AND e.deleted_at IS NULL "
+               f"AND e.updated_at <> {L.ph} "
                f"AND NOT EXISTS (SELECT 1 FROM {raw} r WHERE r.org_id = e.org_id AND r.location_id = e.location_id "
                f"AND r.rm_id = e.rm_id)")
-        params = [L.org.id] + ([self.parent_type] if self.parent_type else [])
+        params = [L.org.id] + ([self.parent_type] if self.parent_type else []) + [L.db_time(L.now)]
         gone = L.read(sql, params)
         if gone:
             with L.engine.begin() as conn:
@@ -775,36 +806,43 @@ class _Source:
         L = self.L
         r = L.report
         b = _Batch(loc)
-        live: list[tuple] = []
+        live: list[tuple] = rows
         if self.since is not None:  # the retry pass skips what the scope already covered
             self.processed.update((loc, row[1]) for row in rows)
-        for row in rows:
-            if row[4]:  # raw row flagged deleted
-                if row[6] and not row[7]:
-                    b.deletes.append((loc, row[1]))
-                b.resolved.append(row[1])
-            else:
-                live.append(row)
-        records: list[dict[str, Any]] = []
+        if any(row[4] for row in rows):
+            live = []
+            for row in rows:
+                if row[4]:  # raw row flagged deleted
+                    if row[6] and not row[7]:
+                        b.deletes.append((loc, row[1]))
+                    b.resolved.append(row[1])
+                else:
+                    live.append(row)
         stored: list[dict[str, Any]] = []
         keep: list[tuple] = []
         quarantine: list[tuple[tuple, dict | None, str, list[str]]] = []
         loads = orjson.loads
-        reveal = bool(self.raw_sensitive or self.parent_type)
-        for row in live:
-            try:
-                rec = loads(row[3])
-            except orjson.JSONDecodeError as exc:
-                quarantine.append((row, None, "validate", [f"payload is not JSON: {exc}"]))
-                continue
-            if not isinstance(rec, dict):
-                quarantine.append((row, None, "validate", ["payload is not a JSON object"]))
-                continue
-            stored.append(rec)
-            if reveal and _has_encrypted(rec):
-                rec = reveal_raw(self.source, rec, L.keyring)
-            records.append(rec)
-            keep.append(row)
+        try:  # the whole chunk at C speed; a bad payload sends the chunk through the row-by-row path below
+            stored = list(map(loads, [row[3] for row in live]))
+            keep = live if set(map(type, stored)) <= {dict} else []
+        except orjson.JSONDecodeError:
+            keep = []
+        if live and not keep:
+            stored = []
+            for row in live:
+                try:
+                    rec = loads(row[3])
+                except orjson.JSONDecodeError as exc:
+                    quarantine.append((row, None, "validate", [f"payload is not JSON: {exc}"]))
+                    continue
+                if not isinstance(rec, dict):
+                    quarantine.append((row, None, "validate", ["payload is not a JSON object"]))
+                    continue
+                stored.append(rec)
+                keep.append(row)
+        records = stored
+        if self.raw_sensitive or self.parent_type:  # encrypted values in the payload: decrypted for the gate
+            records = [reveal_raw(self.source, rec, L.keyring) if _has_encrypted(rec) else rec for rec in stored]
         if self.spec.source_filter and records:
             fld, want = self.spec.source_filter
             inside = [rec.get(fld) == want for rec in records]
@@ -861,8 +899,9 @@ class _Source:
             if L.sqlite:
                 conn.exec_driver_sql(f"PRAGMA main.cache_size = {SQLITE_CACHE_KIB}")  # index pages of big tables
             w = Writer(conn, self.spec.name, plan.storage, plan.spec.key)
-            if b.insert_n:
-                w.insert_new(plan.write_columns, b.insert_cols, b.insert_n)
+            new_stage = w.insert_new(b.new) if b.new is not None else None
+            if new_stage is not None:  # PostgreSQL: the audit rows of the inserts straight from their stage
+                L.audit_inserts_from_stage(conn, self.spec.name, new_stage, b.loc, self.parent_type)
             w.upsert(plan.write_columns, b.upserts)
             if b.hash_only:
                 w.update(("source_hash", "mapping_version"), tuple(plan.spec.key), b.hash_only)
@@ -880,9 +919,9 @@ class _Source:
                 )
             if b.quarantine:
                 insert_rows(conn, "ops.quarantine", QUARANTINE_COLUMNS, QUARANTINE_KINDS, b.quarantine)
-            if self.parent_type and (b.insert_n or b.upserts):
+            if self.parent_type and (b.new is not None or b.upserts):
                 pos = len(plan.key) + plan.values.index("parent_rm_id")
-                changed = set(b.insert_cols[pos]) if b.insert_n else set()
+                changed = set(b.new.column("parent_rm_id")) if b.new is not None else set()
                 changed |= {row[pos] for row in b.upserts}
                 self._propagate(conn, b.loc, sorted(p for p in changed if p is not None))
 
@@ -917,11 +956,15 @@ class _Source:
             if rule.field in self.raw_sensitive and not rule.sensitive:
                 raise LoadError(f"org {L.org.id!r} table {self.spec.name!r}: sensitive field {rule.field!r} mapped "
                                 f"to a clear column {rule.target!r}")
-            vals, failed = TR.REGISTRY[rule.transform].fn(src, ctx)
+            transform = TR.REGISTRY[rule.transform]
+            vals, failed = transform.fn(src, ctx)
             if rule.default is not None:
                 vals = _fill_default(vals, rule.default)
-            vals, failed2 = TR.coerce_to_kind(vals, rule.kind, ctx)
-            bad = failed.to_numpy() | failed2.to_numpy()
+            if rule.default is None and TR.is_canonical_output(transform.output, rule.kind):
+                bad = failed.to_numpy()
+            else:
+                vals, failed2 = TR.coerce_to_kind(vals, rule.kind, ctx)
+                bad = failed.to_numpy() | failed2.to_numpy()
             canon = _canonical_list(vals)
             if bad.any():
                 shown = src.to_numpy(dtype=object)
@@ -994,10 +1037,13 @@ class _Source:
                 value_cols.append(col)
             keys = [rows[p][1] for p in new_pos]
             hashes = [rows[p][2] for p in new_pos]
-            b.insert_n = len(new_pos)
-            b.insert_cols = [Const(L.org.id), Const(loc), *[Const(x) for x in pt], keys, *value_cols, hashes,
-                             Const(L.version), Const(L.run_id), Const(L.now_canon), Const(L.now_canon), Const(None)]
-            b.insert_audit_keys += [f"{self.parent_type}/{k}" for k in keys] if self.parent_type else [str(k) for k in keys]
+            b.new = new_rows(L.dialect, plan.write_columns, plan.storage,
+                             [Const(L.org.id), Const(loc), *[Const(x) for x in pt], keys, *value_cols, hashes,
+                              Const(L.version), Const(L.run_id), Const(L.now_canon), Const(L.now_canon), Const(None)],
+                             len(new_pos))
+            if L.sqlite:  # PostgreSQL derives the audit rows of the inserts from their write stage
+                b.insert_audit_keys += ([f"{self.parent_type}/{k}" for k in keys] if self.parent_type
+                                        else list(map(str, keys)))
         if not old_pos:
             return
         # ---- existing rows: compare column by column with what is stored
@@ -1237,13 +1283,18 @@ def _fill_default(vals: pd.Series, default: Any) -> pd.Series:
 
 def _canonical_list(s: pd.Series) -> list[Any]:
     """A canonical Series (Int64 / boolean / float / object) as a Python list with None for missing."""
-    if isinstance(s.dtype, pd.Int64Dtype):
-        return [None if v is pd.NA else int(v) for v in s.array]
-    if isinstance(s.dtype, pd.BooleanDtype):
-        return [None if v is pd.NA else bool(v) for v in s.array]
+    if isinstance(s.dtype, (pd.Int64Dtype, pd.BooleanDtype)):
+        return s.to_numpy(dtype=object, na_value=None).tolist()  # Python ints / bools, at C speed
     if s.dtype == object:
-        return [None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v for v in s.tolist()]
-    return [None if pd.isna(v) else v for v in s.tolist()]
+        values = s.tolist()
+        if pd.api.types.infer_dtype(s, skipna=False) in ("string", "integer", "boolean"):
+            return values  # no missing value of any kind (NaN, NA, None) is in the column
+        return [None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v for v in values]
+    values = s.tolist()
+    missing = s.isna().to_numpy()
+    if missing.any():
+        return [None if m else v for v, m in zip(values, missing.tolist())]
+    return values
 
 
 def _extract_path(frame: pd.DataFrame, path: str) -> pd.Series:

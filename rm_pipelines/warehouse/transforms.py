@@ -82,11 +82,21 @@ def _kind_of(s: pd.Series) -> str:
 def _present(s: pd.Series) -> pd.Series:
     """Non-null and not a blank string."""
     if s.dtype == object:
-        if _kind_of(s) == "string":
-            notna = s.notna()
-            return notna & (s.where(notna, "x").str.strip() != "")
+        if _kind_of(s) == "string":  # every non-null value is a str
+            vals = s.to_numpy(dtype=object)
+            return pd.Series(np.fromiter((isinstance(v, str) and v != "" and not v.isspace() for v in vals),
+                                         dtype=bool, count=len(vals)), index=s.index)
         return ~_mask(s, _is_blank)
     return s.notna()
+
+
+def _strip_strings(s: pd.Series) -> pd.Series:
+    """An object Series whose non-null values are all str: trimmed, blank → None (one pass, no pandas per-value
+    machinery: the gate and the mappings trim every text field of every row)."""
+    vals = s.to_numpy(dtype=object)
+    out = np.empty(len(vals), dtype=object)
+    out[:] = [(v.strip() or None) if isinstance(v, str) else None for v in vals]
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def _as_text(s: pd.Series) -> pd.Series:
@@ -112,9 +122,7 @@ def t_identity(s: pd.Series, ctx: Ctx) -> Result:
 
 def t_text(s: pd.Series, ctx: Ctx) -> Result:
     if s.dtype == object and _kind_of(s) in ("string", "empty"):
-        notna = s.notna()
-        stripped = s.where(notna, "").str.strip()
-        return stripped.where(notna & (stripped != ""), None).astype(object), _none_failed(s)
+        return _strip_strings(s), _none_failed(s)
     out = _as_text(s)
     failed = _mask(s, lambda v: isinstance(v, (dict, list))) if s.dtype == object else _none_failed(s)
     return out, failed
@@ -285,14 +293,17 @@ def _to_datetime64(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if s.dtype != object:
         s = s.astype(object)
     if _kind_of(s) in ("string", "empty"):
-        present = _present(s)
-        is_str = present
+        # blank strings parse as NaT like nulls; only values that end up NaT are looked at again (below)
+        present = None
+        text = s
+        if not s.notna().any():
+            return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), _none_failed(s)
     else:
         is_str = _mask(s, lambda v: isinstance(v, str) and bool(v.strip()))
         present = _present(s)
-    if not is_str.any():
-        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), present
-    text = s.where(is_str, None)
+        if not is_str.any():
+            return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), present
+        text = s.where(is_str, None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
@@ -302,6 +313,12 @@ def _to_datetime64(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if getattr(parsed.dtype, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     parsed = parsed.astype("datetime64[ns]").dt.floor("us")
+    if present is None:
+        failed = _none_failed(s)
+        suspect = parsed.isna().to_numpy() & s.notna().to_numpy()
+        if suspect.any():
+            failed[suspect] = _present(s[suspect]).to_numpy()
+        return parsed, failed
     failed = present & parsed.isna()
     return parsed, failed
 
@@ -436,6 +453,13 @@ REGISTRY: dict[str, Transform] = {
 
 def get(name: str) -> Transform:
     return REGISTRY[name]
+
+
+def is_canonical_output(output: str, kind: str) -> bool:
+    """Whether a transform's output is already the canonical form of the column kind, so `coerce_to_kind` would
+    return it unchanged: Int64 for int columns, boolean for bool, and dates / timestamps, which are always
+    formatted from datetime64[ns] (years 1677–2262: 'YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS.ffffff')."""
+    return (output == "int" and kind in ("int", "bigint")) or (output == kind and kind in ("bool", "date", "datetime"))
 
 
 def coerce_to_kind(s: pd.Series, kind: str, ctx: Ctx) -> Result:

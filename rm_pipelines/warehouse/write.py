@@ -17,9 +17,9 @@ way on both databases:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
-from itertools import repeat
+from dataclasses import dataclass, field
+from itertools import islice, repeat
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -27,6 +27,8 @@ from typing import Any
 from . import tables as T
 
 STAGE_PREFIX = "_stage_"
+PG_TYPES = {"int": "bigint", "bigint": "bigint", "money": "numeric", "decimal": "numeric", "text": "text",
+            "json": "text", "date": "date", "datetime": "timestamptz", "bool": "boolean"}  # by storage kind
 
 
 # ---------------------------------------------------------------------------------------------------- canonical
@@ -129,20 +131,57 @@ def copy_text(kind: str, canonical: Any) -> str:
 
 
 def copy_column(kind: str, values: Sequence[Any]) -> list[str]:
-    """A whole column in COPY text format (the per-kind branch is taken once, not per value)."""
+    """A whole column in COPY text format (the per-kind branch is taken once, not per value; the common cases run
+    at C speed through `map`)."""
+    has_null = None in values
     if kind in ("int", "bigint"):
-        return ["\\N" if v is None else str(v) for v in values]
-    if kind in T.SCALE:
-        s = T.SCALE[kind]
-        return ["\\N" if v is None else scaled_to_str(v, s) for v in values]
-    if kind == "bool":
+        out = list(map(str, values))
+    elif kind in T.SCALE:
+        # scaled integers in exponent notation ('12200e-2' is exactly 122.00: numeric input is decimal)
+        exp = f"e-{T.SCALE[kind]}"
+        return ["\\N" if v is None else f"{v}{exp}" for v in values]
+    elif kind == "bool":
         return ["\\N" if v is None else ("t" if v else "f") for v in values]
-    if kind == "datetime":
+    elif kind == "datetime":
         return ["\\N" if v is None else v + "+00" for v in values]
-    if kind == "date":
-        return ["\\N" if v is None else v for v in values]
-    tr = _ESCAPES
-    return ["\\N" if v is None else v.translate(tr) for v in values]
+    elif kind == "date":
+        out = list(values)
+    else:
+        out = list(values)
+        # escaping is rare: look for the special characters once over the whole column
+        text = "".join(filter(None, values))
+        if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+            tr = _ESCAPES
+            return ["\\N" if v is None else v.translate(tr) for v in values]
+    if has_null:
+        return ["\\N" if v is None else t for v, t in zip(values, out)]
+    return out
+
+
+def copy_lines(kinds: Sequence[str], cols: Sequence[Any], n: int, batch: int = 20_000) -> Iterable[str]:
+    """Column-wise canonical data (`Const` for one value in every row) as COPY text, `batch` lines at a time.
+
+    Runs of constant columns are formatted once and joined as one field; each line is joined at C speed."""
+    parts: list[Any] = []
+    const_run: list[str] = []
+    for kind, col in zip(kinds, cols):
+        if isinstance(col, Const):
+            const_run.append(copy_text(kind, col.value))
+            continue
+        if const_run:
+            parts.append("\t".join(const_run))
+            const_run = []
+        parts.append(copy_column(kind, col))
+    if const_run:
+        parts.append("\t".join(const_run))
+    iters = [repeat(p, n) if isinstance(p, str) else p for p in parts]
+    lines = map("\t".join, zip(*iters))
+    while True:
+        block = list(islice(lines, batch))
+        if not block:
+            return
+        block.append("")
+        yield "\n".join(block)
 
 
 # ---------------------------------------------------------------------------------------------------- writer
@@ -160,60 +199,83 @@ class Writer:
         self.qualified = table if self.dialect == "sqlite" else f"estatecore.{table}"
 
     # -- upsert -------------------------------------------------------------------------------------------
-    def upsert(self, columns: Sequence[str], rows: list[tuple]) -> None:
+    def upsert(self, columns: Sequence[str], rows: list[tuple]) -> str | None:
         """Insert or update rows (tuples of canonical values in `columns` order) on the natural key.
 
-        `created_at` is kept on update."""
+        `created_at` is kept on update. PostgreSQL: COPY into a temporary table, then one `INSERT … SELECT …
+        ON CONFLICT`; returns that stage (it lives until the transaction ends, see `insert_new`)."""
         if not rows:
-            return
+            return None
+        if self.dialect == "sqlite":
+            self._sqlite_upsert(columns, rows)
+            return None
+        stage = self._stage(columns, f"{STAGE_PREFIX}{self.table}")
+        copy_rows(self.conn, stage, columns, [self.kinds[c] for c in columns], rows)
+        self._merge(columns, stage)
+        return stage
+
+    def insert_new(self, new: NewRows) -> str | None:
+        """Rows whose keys were not in the table when the batch was read (`new_rows`). The same upsert as `upsert`
+        — a key another writer inserted meanwhile is updated, never duplicated — built for the first load of a
+        table (all new keys): only the varying columns travel through COPY; the constant ones are parameters of
+        the `INSERT … SELECT … ON CONFLICT`.
+
+        PostgreSQL: returns the stage (the varying columns of exactly these rows, until the transaction ends), so
+        the caller can derive rows from it on the server (the audit rows of the inserts); SQLite: None."""
+        if not new.n:
+            return None
+        if self.dialect == "sqlite":
+            self._sqlite_upsert(new.columns, new.rows if new.rows is not None else list(rows_of(new.cols, new.n)))
+            return None
+        stage = self._stage(new.varying, f"{STAGE_PREFIX}new_{self.table}")
+        names = ", ".join(f'"{c}"' for c in new.varying)
+        raw = self.conn.connection.dbapi_connection
+        blocks = new.copy_blocks
+        if blocks is None:
+            blocks = copy_lines([self.kinds[c] for c in new.varying], new.varying_cols(), new.n)
+        with raw.cursor() as cur, cur.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for block in blocks:
+                copy.write(block)
+        exprs, params = [], []
+        for c, col in zip(new.columns, new.cols):
+            if isinstance(col, Const):
+                exprs.append(f"CAST(%s AS {PG_TYPES[self.kinds[c]]})")
+                params.append(to_db(self.kinds[c], col.value, "postgresql"))
+            else:
+                exprs.append(f'"{c}"')
+        self._merge(new.columns, stage, exprs, params)
+        return stage
+
+    def _sqlite_upsert(self, columns: Sequence[str], rows: list[tuple]) -> None:
         updates = [c for c in columns if c not in self.key and c != "created_at"]
-        if self.dialect == "sqlite":
-            cols = ", ".join(columns)
-            ph = ", ".join("?" * len(columns))
-            sets = ", ".join(f"{c} = excluded.{c}" for c in updates)
-            sql = (f"INSERT INTO {self.qualified} ({cols}) VALUES ({ph}) "
-                   f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {sets}")
-            self.conn.exec_driver_sql(sql, rows)
-            return
-        stage = self._copy_to_stage(columns, rows)
-        cols = ", ".join(f'"{c}"' for c in columns)
-        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
-        self.conn.exec_driver_sql(
-            f"INSERT INTO {self.qualified} ({cols}) SELECT {cols} FROM {stage} "
-            f"ON CONFLICT ON CONSTRAINT uq_{self.table}_key DO UPDATE SET {sets}"
-        )
-        self.conn.exec_driver_sql(f"DROP TABLE {stage}")
+        cols = ", ".join(columns)
+        ph = ", ".join("?" * len(columns))
+        sets = ", ".join(f"{c} = excluded.{c}" for c in updates)
+        self.conn.exec_driver_sql(f"INSERT INTO {self.qualified} ({cols}) VALUES ({ph}) "
+                                  f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {sets}", rows)
 
-    def insert_new(self, columns: Sequence[str], cols: Sequence[Any], n: int) -> None:
-        """Rows whose keys are not in the table yet, given column-wise (`Const` for one value in every row).
-        PostgreSQL: COPY straight into the table (no staging, no conflict handling) inside a savepoint, falling
-        back to the upsert if another writer inserted one of the keys meanwhile. SQLite: the upsert."""
-        if not n:
-            return
-        if self.dialect == "sqlite":
-            self.upsert(columns, list(rows_of(cols, n)))
-            return
-        import psycopg
-
-        savepoint = self.conn.begin_nested()
-        try:
-            copy_columns(self.conn, self.qualified, columns, [self.kinds[c] for c in columns], cols, n)
-        except psycopg.errors.UniqueViolation:
-            savepoint.rollback()
-            self.upsert(columns, list(rows_of(cols, n)))
-        else:
-            savepoint.commit()
-
-    def _copy_to_stage(self, columns: Sequence[str], rows: list[tuple]) -> str:
-        stage = f"{STAGE_PREFIX}{self.table}"
+    def _stage(self, columns: Sequence[str], stage: str) -> str:
+        """An empty temporary table with these columns of the target (dropped at commit)."""
         cols = ", ".join(f'"{c}"' for c in columns)
         self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
         self.conn.exec_driver_sql(
             f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {self.qualified} WITH NO DATA"
         )
-        copy_rows(self.conn, stage, columns, [self.kinds[c] for c in columns], rows)
-        self.conn.exec_driver_sql(f"ANALYZE {stage}")  # the join plan needs its real size
         return stage
+
+    def _merge(self, columns: Sequence[str], stage: str, exprs: Sequence[str] | None = None,
+               params: Sequence[Any] = ()) -> None:
+        """The one `INSERT … SELECT … ON CONFLICT` from a stage (`exprs`: what is selected for each column, default
+        the stage's column of that name). No join: the stage needs no statistics."""
+        updates = [c for c in columns if c not in self.key and c != "created_at"]
+        cols = ", ".join(f'"{c}"' for c in columns)
+        select = ", ".join(exprs) if exprs is not None else cols
+        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
+        self.conn.exec_driver_sql(
+            f"INSERT INTO {self.qualified} ({cols}) SELECT {select} FROM {stage} "
+            f"ON CONFLICT ON CONSTRAINT uq_{self.table}_key DO UPDATE SET {sets}",
+            tuple(params),
+        )
 
     # -- targeted updates ---------------------------------------------------------------------------------
     def update(self, set_columns: Sequence[str], key_columns: Sequence[str], rows: list[tuple]) -> None:
@@ -235,11 +297,44 @@ class Writer:
             )
             return
         columns = [*set_columns, *key_columns]
-        stage = self._copy_to_stage(columns, rows)
+        stage = self._stage(columns, f"{STAGE_PREFIX}{self.table}")
+        copy_rows(self.conn, stage, columns, [self.kinds[c] for c in columns], rows)
+        self.conn.exec_driver_sql(f"ANALYZE {stage}")  # the join below needs the stage's real size
         sets = ", ".join(f'"{c}" = s."{c}"' for c in set_columns)
         where = " AND ".join(f't."{c}" = s."{c}"' for c in key_columns)
         self.conn.exec_driver_sql(f"UPDATE {self.qualified} t SET {sets} FROM {stage} s WHERE {where}")
         self.conn.exec_driver_sql(f"DROP TABLE {stage}")
+
+
+@dataclass
+class NewRows:
+    """Rows with new keys for `Writer.insert_new`, column-wise (`Const` for one value in every row). `new_rows`
+    also does the pure-Python formatting up front (COPY text / parameter tuples), so it can run apart from the
+    thread that writes."""
+
+    columns: tuple[str, ...]
+    cols: list[Any]
+    n: int
+    varying: list[str] = field(default_factory=list)  # columns that are not Const (what COPY carries)
+    copy_blocks: list[str] | None = None  # PostgreSQL: the varying columns as COPY text
+    rows: list[tuple] | None = None  # SQLite: parameter tuples
+
+    def column(self, name: str) -> Any:
+        col = self.cols[self.columns.index(name)]
+        return [col.value] * self.n if isinstance(col, Const) else col
+
+    def varying_cols(self) -> list[Any]:
+        return [col for col in self.cols if not isinstance(col, Const)]
+
+
+def new_rows(dialect: str, columns: Sequence[str], kinds: dict[str, str], cols: Sequence[Any], n: int) -> NewRows:
+    """Prepare rows with new keys for `Writer.insert_new` (`kinds`: storage kind per column)."""
+    new = NewRows(tuple(columns), list(cols), n, [c for c, col in zip(columns, cols) if not isinstance(col, Const)])
+    if dialect == "sqlite":
+        new.rows = list(rows_of(cols, n))
+    else:
+        new.copy_blocks = list(copy_lines([kinds[c] for c in new.varying], new.varying_cols(), n))
+    return new
 
 
 class Const:
@@ -258,40 +353,17 @@ def rows_of(cols: Sequence[Any], n: int) -> Iterable[tuple]:
 def copy_columns(conn: Any, table: str, columns: Sequence[str], kinds: Sequence[str], cols: Sequence[Any],
                  n: int) -> None:
     """COPY column-wise canonical data into a PostgreSQL table (text format)."""
-    text_cols = [repeat(copy_text(k, c.value), n) if isinstance(c, Const) else copy_column(k, c)
-                 for k, c in zip(kinds, cols)]
     names = ", ".join(f'"{c}"' for c in columns)
     raw = conn.connection.dbapi_connection
-    join = "\t".join
     with raw.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        batch: list[str] = []
-        for fields in zip(*text_cols):
-            batch.append(join(fields))
-            if len(batch) == 20000:
-                copy.write("\n".join(batch) + "\n")
-                batch = []
-        if batch:
-            copy.write("\n".join(batch) + "\n")
+        for chunk in copy_lines(kinds, cols, n):
+            copy.write(chunk)
 
 
 def copy_rows(conn: Any, table: str, columns: Sequence[str], kinds: Sequence[str], rows: list[tuple]) -> None:
     """COPY canonical rows into a PostgreSQL table (text format)."""
-    cols = ", ".join(f'"{c}"' for c in columns)
-    transposed = list(zip(*rows)) if rows else [() for _ in columns]
-    text_cols = [copy_column(k, vals) for k, vals in zip(kinds, transposed)]
-    raw = conn.connection.dbapi_connection
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            buf = io.StringIO()
-            n = 0
-            for line in zip(*text_cols):
-                buf.write("\t".join(line))
-                buf.write("\n")
-                n += 1
-                if n % 20000 == 0:
-                    copy.write(buf.getvalue())
-                    buf = io.StringIO()
-            copy.write(buf.getvalue())
+    cols = list(zip(*rows)) if rows else [() for _ in columns]
+    copy_columns(conn, table, columns, kinds, cols, len(rows))
 
 
 def insert_columns(conn: Any, qualified_table: str, columns: Sequence[str], kinds: Sequence[str],
