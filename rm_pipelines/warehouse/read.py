@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from . import tables as T
-from .crypto import MASK, get_keyring
+from .crypto import MASK, get_keyring, is_encrypted
 from .models import table as sa_table
 from .models import standard_columns
 from .write import canon_from_plain
@@ -28,10 +28,13 @@ def read_frame(
     """Rows of one org as a DataFrame with Python-typed values (Decimal money, date, aware UTC datetimes).
 
     Sensitive columns hold `enc:…` tokens unless `decrypt=True`, which returns their typed values — use only
-    where the value is needed (compliance computations, GX checks), never for display."""
+    where the value is needed (compliance computations, GX checks), never for display. For `udf_values` that
+    includes the values of sensitive UDFs, which are encrypted in the `value` column itself (`is_encrypted`)."""
     t = sa_table(table)
     spec = T.get(table)
-    cols = [t.c[c] for c in (columns or [c.name for c in t.columns])]
+    names = list(columns or [c.name for c in t.columns])
+    udf_flag = decrypt and spec.kind == "udf" and "value" in names and "is_encrypted" not in names
+    cols = [t.c[c] for c in (names + ["is_encrypted"] if udf_flag else names)]
     stmt = select(*cols).where(t.c.org_id == org_id)
     if not include_deleted:
         stmt = stmt.where(t.c.deleted_at.is_(None))
@@ -48,6 +51,17 @@ def read_frame(
                 col = spec.column(name)
                 plain = ring.decrypt_many(df[name].where(df[name].notna(), None).tolist())
                 df[name] = [_typed(col.kind, canon_from_plain(col.kind, v)) for v in plain]
+        if spec.kind == "udf" and "value" in df.columns:
+            # only where the row says so: a clear value may well begin with the token prefix
+            flagged = df["is_encrypted"].fillna(False).astype(bool).to_numpy()
+            values = df["value"].astype(object).where(df["value"].notna(), None).tolist()
+            todo = [i for i, (v, f) in enumerate(zip(values, flagged)) if f and is_encrypted(v)]
+            if todo:
+                for i, v in zip(todo, ring.decrypt_many([values[i] for i in todo])):
+                    values[i] = v
+                df["value"] = pd.Series(values, index=df.index, dtype=object)
+    if udf_flag:
+        df = df.drop(columns="is_encrypted")
     return df
 
 

@@ -92,6 +92,33 @@ def test_sensitive_values_are_not_stored_in_clear(engine, org, portfolio, tmp_pa
                     assert n == 0, f"{secret!r} in clear in {schema}.{table}"
 
 
+def test_read_frame_decrypts_sensitive_udf_values(engine, org, portfolio):
+    _, udv = _plant(portfolio)
+    rawdata.land(engine, "acme", portfolio)
+    load_all(engine, org=org, run_id="run-1", tables=TABLES, quarantine_threshold=1.0)
+    clear = next(u for u in portfolio["UserDefinedValues"] if u["Name"] == "Roommate Preferences")
+    with engine.begin() as conn:  # a clear value that merely looks like a token
+        conn.execute(text(f"UPDATE {tn(engine, 'udf_values')} SET value = 'enc:quiet floor' WHERE org_id = 'acme' "
+                          "AND parent_type = :t AND rm_id = :k"), {"t": clear["ParentType"],
+                                                                    "k": clear["UserDefinedValueID"]})
+
+    def value(df, udf):  # noqa: ANN001, ANN202
+        (v,) = df[(df.parent_type == udf["ParentType"]) & (df.rm_id == udf["UserDefinedValueID"])]["value"]
+        return v
+
+    stored = read_frame(engine, "udf_values", "acme")
+    assert crypto.is_encrypted(value(stored, udv)) and stored["is_encrypted"].sum() > 0
+    plain = read_frame(engine, "udf_values", "acme", decrypt=True)
+    assert value(plain, udv) == SECRET_UDF_INCOME
+    assert SECRET_CERT_INCOME in set(plain["value"])
+    assert value(plain, clear) == "enc:quiet floor"
+    assert not any(crypto.is_encrypted(v) for v in plain.loc[plain["is_encrypted"].astype(bool), "value"])
+    # also when only some columns are read (the flag is read along and not returned)
+    some = read_frame(engine, "udf_values", "acme", columns=["parent_type", "rm_id", "name", "value"], decrypt=True)
+    assert list(some.columns) == ["parent_type", "rm_id", "name", "value"]
+    assert value(some, udv) == SECRET_UDF_INCOME and value(some, clear) == "enc:quiet floor"
+
+
 def test_previews_and_audit_mask_sensitive_values(engine, org, portfolio):
     member, _ = _plant(portfolio)
     rawdata.land(engine, "acme", portfolio)
