@@ -2,9 +2,10 @@
 
 `run_suite(engine, table, org_id)` reads the org's live rows (decrypting only what a rule needs, e.g. birth
 dates for ages), adds derived columns for rules GX cannot express on one frame (referential integrity flags,
-ages, per-property ownership totals), and validates the frame against the table's suite in a fresh ephemeral
-GX context with progress bars and analytics off. GX is imported lazily; when the import or the validation
-fails the result is a failure (`passed=False`, `error=…`) — a check can never pass because GX did not run.
+ages, per-property ownership totals), and validates the frame against the table's suite in a fresh in-memory
+GX context (no data-docs site: nothing on disk) with progress bars and analytics off. GX is imported lazily;
+when the import or the validation fails the result is a failure (`passed=False`, `error=…`) — a check can never
+pass because GX did not run.
 
 Rules per table are in `SUITES` (table → builder); `suite_names()` / `expectations_for(table)` describe them.
 """
@@ -290,13 +291,20 @@ def run_suite(engine: Engine, table: str, org_id: str, *, frame: pd.DataFrame | 
     try:
         import great_expectations as gx
         import great_expectations.expectations as gxe
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
     except Exception as exc:  # noqa: BLE001 — a missing/broken GX must fail the check, not pass it
         return SuiteResult(table, org_id, False, 0.0, len(df), len(specs),
                            error=f"great_expectations could not be imported: {exc!r}", seconds=time.monotonic() - t0)
     try:
-        ctx = gx.get_context(mode="ephemeral")
-        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        # in memory and without a data-docs site: GX's default ephemeral context gives every context a temporary
+        # docs directory of its own; the checks never build docs, and thousands of check runs must leave nothing
+        config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+                                   analytics_enabled=False, progress_bars=ProgressBarsConfig(globally=False))
+        ctx = gx.get_context(project_config=config, mode="ephemeral")
         expectations = [getattr(gxe, name)(**kw) for name, kw in specs]
         suite = gx.ExpectationSuite(name=f"estatecore.{table}", expectations=expectations)
         batch_def = (ctx.data_sources.add_pandas("estatecore").add_dataframe_asset(table)

@@ -101,3 +101,28 @@ def test_a_broken_table_fails_its_suite(loaded, monkeypatch):
     monkeypatch.setattr(gs, "build_frame", broken)
     result = run_suite(loaded, "units", "acme")
     assert result.passed is False and "relation does not exist" in result.error
+
+
+def test_suite_runs_leave_no_temporary_directories(monkeypatch, tmp_path):
+    import os
+    import tempfile
+
+    import pandas as pd
+
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))  # every temporary file or directory goes here
+    created: list[str] = []
+    mkdir = os.mkdir
+
+    def watch(path, *args, **kwargs):  # noqa: ANN001, ANN202
+        created.append(str(path))
+        return mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", watch)
+    ok = pd.DataFrame({"org_id": ["acme"] * 2, "location_id": [1, 1], "rm_id": [1, 2], "name": ["A", "B"]})
+    bad = ok.assign(rm_id=[1, 1], name=["A", None])
+    results = [run_suite(None, "owners", "acme", frame=frame) for frame in (ok, bad, ok)]
+    assert [r.passed for r in results] == [True, False, True] and not any(r.error for r in results)
+    assert list(root.iterdir()) == []
+    assert [p for p in created if p.startswith(str(root))] == []  # not even created and removed again
