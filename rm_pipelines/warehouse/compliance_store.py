@@ -404,22 +404,15 @@ __all__ = [
 
 
 def read_input_tables(engine: Engine, org_id: str) -> dict[str, list[dict[str, Any]]]:
-    """The live EstateCore rows the compliance inputs are built from, sensitive values decrypted (also the
-    encrypted values of sensitive UDFs, which live in `udf_values.value` itself)."""
+    """The live EstateCore rows the compliance inputs are built from, sensitive values (incl. sensitive UDF
+    values) decrypted."""
     from ..compliance.inputs import TABLES_READ
     from .read import read_frame
 
-    ring = get_keyring()
     out: dict[str, list[dict[str, Any]]] = {}
     for name in TABLES_READ:
         df = read_frame(engine, name, org_id, decrypt=True)
-        rows = df.astype(object).where(df.notna(), None).to_dict("records")
-        if name == "udf_values":
-            tokens = [r["value"] for r in rows if is_encrypted(r["value"])]
-            plain = dict(zip(tokens, ring.decrypt_many(tokens)))
-            for r in rows:
-                r["value"] = plain.get(r["value"], r["value"])
-        out[name] = rows
+        out[name] = df.astype(object).where(df.notna(), None).to_dict("records")
     return out
 
 
