@@ -26,6 +26,7 @@ When = Series[pa.DateTime]
 
 MONEY_LIMIT = 1_000_000_000  # NUMERIC(14,2) holds < 10^12; anything near this is a data error
 EARLIEST, LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
+BIRTH_DATE_SLACK = pd.Timedelta(days=1)
 
 
 def key() -> object:
@@ -163,7 +164,16 @@ class Contacts(RMModel):
 
     @pa.dataframe_check(name="date_of_birth not in the future")
     def _born(cls, df: pd.DataFrame) -> pd.Series:
-        return df["DateOfBirth"].isna() | (df["DateOfBirth"] <= pd.Timestamp.now() + pd.Timedelta(days=1))
+        # A birth date is impossible when it is later than every moment the record could have been truthfully
+        # written or read: its last change in Rent Manager (UpdateDate, else CreateDate — both on the location's
+        # wall clock) and now. The bound is the later of the two, so a date already past by either clock is never
+        # rejected (a Rent Manager or sandbox clock ahead of ours, a due date entered ahead that has since passed),
+        # while a date ahead of both — a typo, never a birth — still is, however the loader's clock is set.
+        # One day of slack: a birth date has no time of day, and the location's date may be tomorrow in UTC.
+        now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+        changed = df["UpdateDate"].fillna(df["CreateDate"]) if "UpdateDate" in df else pd.Series(pd.NaT, index=df.index)
+        bound = changed.where(changed > now, now) + BIRTH_DATE_SLACK
+        return df["DateOfBirth"].isna() | (df["DateOfBirth"] <= bound)
 
 
 class ContactTypes(pa.DataFrameModel):

@@ -61,6 +61,31 @@ def test_each_kind_of_problem_is_reported_per_row():
     assert "-5.0" not in " ".join(f[1])  # AnnualIncome is sensitive too
 
 
+def test_birth_dates_after_every_clock_are_rejected_but_not_dates_past_by_one_of_them():
+    today = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
+
+    def iso(ts: pd.Timestamp) -> str:
+        return ts.strftime("%Y-%m-%dT%H:%M:%S")
+
+    frame = pd.DataFrame([
+        {"ContactID": 1, "DateOfBirth": iso(today)},                                     # born today, no audit dates
+        {"ContactID": 2, "DateOfBirth": iso(today + pd.Timedelta(days=30)),              # a Rent Manager (or sandbox)
+         "CreateDate": iso(today + pd.Timedelta(days=20)),                               # clock ahead of ours: the
+         "UpdateDate": iso(today + pd.Timedelta(days=40))},                              # birth precedes the change
+        {"ContactID": 3, "DateOfBirth": iso(today + pd.Timedelta(days=30)),
+         "CreateDate": iso(today + pd.Timedelta(days=35))},                              # no UpdateDate: CreateDate
+        {"ContactID": 4, "DateOfBirth": iso(today + pd.Timedelta(days=3)),               # ahead of now and of the
+         "UpdateDate": iso(today - pd.Timedelta(days=10))},                              # record's last change
+        {"ContactID": 5, "DateOfBirth": iso(today + pd.Timedelta(days=60)),
+         "UpdateDate": iso(today + pd.Timedelta(days=40))},                              # ahead of both clocks
+        {"ContactID": 6, "DateOfBirth": iso(today - pd.Timedelta(days=5)),               # a due date entered ahead
+         "UpdateDate": iso(today - pd.Timedelta(days=200))},                             # that has since passed
+    ]).assign(ParentType="Tenant")
+    failures = validate_page("contacts", frame).failures
+    assert {i: r for i, r in failures.items()} == {3: ["date_of_birth not in the future"],
+                                                   4: ["date_of_birth not in the future"]}
+
+
 def test_validation_is_vectorised_over_whole_pages():
     n = 100_000
     rng = np.random.default_rng(1)
