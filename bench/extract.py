@@ -11,48 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_sandbox(units: int, rate_limit: int, state_dir: Path) -> tuple[subprocess.Popen, str, float]:
-    port = free_port()
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rm_pipelines.cli", "sandbox", "serve", "--units", str(units), "--seed", "7",
-         "--port", str(port), "--rate-limit", str(rate_limit), "--state", str(state_dir / f"bench-u{units}.sqlite")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"sandbox exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            httpx.get(f"{url}/_sandbox/stats", timeout=1)
-            return proc, url, time.monotonic() - t0
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("sandbox did not start in 10 minutes")
-
+from common import ROOT, bench_registry, start_sandbox, stop_sandbox
 
 def run_scenario(url: str, units: int, limit: int | None, entities: list[str] | None, work: Path) -> dict:
     """Runs inside a fresh process so peak RSS is this scenario's own."""
@@ -63,18 +30,7 @@ def run_scenario(url: str, units: int, limit: int | None, entities: list[str] | 
     from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.warehouse.raw import ensure_schema
 
-    os.environ["BENCH_RM_USER"], os.environ["BENCH_RM_PASSWORD"] = "demo", "demo-password"
-    registry = work / "orgs.yaml"
-    registry.write_text(textwrap.dedent(f"""
-        organizations:
-          - id: bench
-            name: Bench
-            rentmanager:
-              base_url: {url}
-              auth: {{mode: user, username_env: BENCH_RM_USER, password_env: BENCH_RM_PASSWORD}}
-              requests_per_minute: {limit if limit else 'null'}
-            locations: [{{id: 1, timezone: America/New_York}}]
-    """))
+    registry = bench_registry(work, url, limit)
     engine = create_warehouse_engine(f"sqlite:///{work / 'estatecore.sqlite'}")
     ensure_schema(engine)
     org = load_registry(registry).get("bench")
@@ -125,7 +81,7 @@ def main() -> None:
     for units in args.units:
         limits = ([] if args.no_limit_only else [args.limit]) + ([] if args.limit_only else [None])
         for limit in limits:
-            proc, url, startup = start_sandbox(units, limit or 0, state_dir)
+            proc, url, startup = start_sandbox(units, state_dir, rate_limit=limit or 0)
             try:
                 work = Path(tempfile.mkdtemp(prefix="rm-bench-"))
                 spec = json.dumps({"url": url, "units": units, "limit": limit, "entities": args.entities, "work": str(work)})
@@ -138,8 +94,7 @@ def main() -> None:
                 result["sandbox_stats"] = httpx.get(f"{url}/_sandbox/stats").json().get("by_status")
                 print(json.dumps(result), flush=True)
             finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+                stop_sandbox(proc)
 
 
 if __name__ == "__main__":

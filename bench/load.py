@@ -27,13 +27,13 @@ import resource
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import ROOT, bench_registry, start_sandbox, stop_sandbox
+
 sys.path.insert(0, str(ROOT))
 PG_ADMIN = os.environ.get("RM_PIPELINES_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BENCH_KEY = "ef-2L2MdqMF7KEpuvXl-wpFWb_cisRX6xnMrxpgQi8k="
@@ -165,34 +165,6 @@ def scenario_upsert(dialect: str, rows: int, work: Path) -> dict:
 # ------------------------------------------------------------------------------------------------ e2e
 
 
-def _start_sandbox(units: int, state_dir: Path) -> tuple[subprocess.Popen, str, float]:
-    import socket
-
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rm_pipelines.cli", "sandbox", "serve", "--units", str(units), "--seed", "7",
-         "--port", str(port), "--rate-limit", "0", "--state", str(state_dir / f"bench-u{units}.sqlite")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 1200
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"sandbox exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            httpx.get(f"{url}/_sandbox/stats", timeout=1)
-            return proc, url, time.monotonic() - t0
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("sandbox did not start in 20 minutes")
-
-
 def scenario_e2e(dialect: str, units: int, url: str, work: Path) -> dict:
     from rm_pipelines.defs.resources import RentManagerResource
     from rm_pipelines.orgs import load_registry
@@ -202,18 +174,7 @@ def scenario_e2e(dialect: str, units: int, url: str, work: Path) -> dict:
     from rm_pipelines.warehouse.load import load_all
     from rm_pipelines.warehouse.raw import ensure_schema
 
-    os.environ["BENCH_RM_USER"], os.environ["BENCH_RM_PASSWORD"] = "demo", "demo-password"
-    registry = work / "orgs.yaml"
-    registry.write_text(textwrap.dedent(f"""
-        organizations:
-          - id: bench
-            name: Bench
-            rentmanager:
-              base_url: {url}
-              auth: {{mode: user, username_env: BENCH_RM_USER, password_env: BENCH_RM_PASSWORD}}
-              requests_per_minute: null
-            locations: [{{id: 1, timezone: America/New_York}}]
-    """))
+    registry = bench_registry(work, url)
     with database(dialect, work) as db_url:
         engine = create_warehouse_engine(db_url)
         ensure_schema(engine)
@@ -286,7 +247,7 @@ def main() -> None:
         if "e2e" in args.scenarios:
             state_dir = args.state_dir or work
             state_dir.mkdir(parents=True, exist_ok=True)
-            proc, url, started = _start_sandbox(args.units, state_dir)
+            proc, url, started = start_sandbox(args.units, state_dir)
             try:
                 for dialect in args.e2e_dialects or ["sqlite"]:
                     d = work / f"e2e-{dialect}"
@@ -296,8 +257,7 @@ def main() -> None:
                     result["sandbox_start_seconds"] = round(started, 1)
                     print(json.dumps(result), flush=True)
             finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+                stop_sandbox(proc)
 
 
 if __name__ == "__main__":
