@@ -90,6 +90,10 @@ class RawLander:
         self._sqlite = is_sqlite(engine)
         self._write_lock = threading.Lock()
         self._sql: dict[str, tuple[str, str]] = {}
+        # (entity, location) → the highest key this lander has landed, for an rm_raw table that held no row of the
+        # org and location when this lander first wrote to it (a first sync): a higher key cannot be stored yet, so
+        # its content hash need not be looked up. None: the table had rows; every page is looked up.
+        self._fresh: dict[tuple[str, int], int | None] = {}
 
     def _statements(self, entity: Entity) -> tuple[str, str]:
         cached = self._sql.get(entity.name)
@@ -157,14 +161,25 @@ class RawLander:
         upsert, lookup = self._statements(entity)
         keys = list(prepared)
         with self._write_lock, self.engine.begin() as conn:
-            if self._sqlite:
-                sql = lookup + "IN (" + ",".join("?" * len(keys)) + ")"
-                found = conn.exec_driver_sql(sql, (self.org_id, location_id, *keys)).fetchall()
-            else:
+            fresh = (entity.name, location_id)
+            if fresh not in self._fresh:
+                ph = "?" if self._sqlite else "%s"
+                stored = conn.exec_driver_sql(f"SELECT 1 FROM rm_raw.{entity.raw_table} WHERE org_id = {ph} "
+                                              f"AND location_id = {ph} LIMIT 1", (self.org_id, location_id)).first()
+                self._fresh[fresh] = None if stored else -(2**63)
+            top = self._fresh[fresh]
+            look = keys if top is None else [k for k in keys if k <= top]
+            found: list[tuple] = []
+            if look and self._sqlite:
+                sql = lookup + "IN (" + ",".join("?" * len(look)) + ")"
+                found = conn.exec_driver_sql(sql, (self.org_id, location_id, *look)).fetchall()
+            elif look:
                 # the key range bounds the primary-key scan even while the table has no statistics yet (filled
                 # from empty, the planner would otherwise scan every row of the org per page: a quadratic first sync)
                 found = conn.exec_driver_sql(lookup + ">= %s AND rm_id <= %s AND rm_id = ANY(%s)",
-                                             (self.org_id, location_id, min(keys), max(keys), keys)).fetchall()
+                                             (self.org_id, location_id, min(look), max(look), look)).fetchall()
+            if top is not None:
+                self._fresh[fresh] = max(top, max(keys))
             existing = {rm_id: (digest, bool(deleted)) for rm_id, digest, deleted in found}
             rows = []
             for key, row in prepared.items():
@@ -190,12 +205,15 @@ class RawLander:
         table = f"rm_raw.{entity.raw_table}"
         ph = "?" if self._sqlite else "%s"
         with self._write_lock, self.engine.begin() as conn:
-            live = conn.exec_driver_sql(
-                f"SELECT rm_id FROM {table} WHERE org_id = {ph} AND location_id = {ph} AND deleted_at IS NULL",
-                (self.org_id, location_id),
-            ).fetchall()
-            gone = [(_db_time(datetime.now(timezone.utc), self._sqlite), self.org_id, location_id, k)
-                    for (k,) in live if k not in seen]
+            cur = conn.connection.driver_connection.cursor()  # plain tuples: a full sync reads every live key
+            try:
+                cur.execute(f"SELECT rm_id FROM {table} WHERE org_id = {ph} AND location_id = {ph} "
+                            f"AND deleted_at IS NULL", (self.org_id, location_id))
+                live = cur.fetchall()
+            finally:
+                cur.close()
+            now = _db_time(datetime.now(timezone.utc), self._sqlite)
+            gone = [(now, self.org_id, location_id, k) for (k,) in live if k not in seen]
             if gone:
                 conn.exec_driver_sql(
                     f"UPDATE {table} SET deleted_at = {ph} WHERE org_id = {ph} AND location_id = {ph} AND rm_id = {ph}",

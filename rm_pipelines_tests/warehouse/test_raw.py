@@ -1,0 +1,54 @@
+"""Raw landing on SQLite and PostgreSQL: counts of new, changed and unchanged rows stay exact when a first sync
+skips the content-hash lookups, and a full sync flags vanished keys deleted."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event
+
+from rm_pipelines.rentmanager.catalog import get
+from rm_pipelines.warehouse.raw import RawLander
+from rm_pipelines_tests.warehouse.helpers import scalar
+
+TZ = ZoneInfo("America/New_York")
+
+
+def _vendors(*keys: int, name: str = "V") -> list[dict]:
+    return [{"VendorID": k, "Name": f"{name}{k}", "UpdateDate": "2026-01-02T03:04:05"} for k in keys]
+
+
+def _count_lookups(engine) -> list[str]:
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        if "SELECT rm_id, content_hash" in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    return seen
+
+
+def test_first_sync_skips_lookups_and_counts_exactly(engine):
+    vendors = get("vendors")
+    lookups = _count_lookups(engine)
+    lander = RawLander(engine, org_id="acme", run_id="r1")
+    first = lander.land(vendors, 1, _vendors(1, 2, 3), TZ)
+    assert (first.inserted, first.updated, first.unchanged) == (3, 0, 0) and lookups == []
+    # pages that overlap earlier ones (paging while Rent Manager changes) are still looked up and counted right
+    again = lander.land(vendors, 1, _vendors(3, 4) + _vendors(2, name="W"), TZ)
+    assert (again.inserted, again.updated, again.unchanged) == (1, 1, 1) and len(lookups) == 1
+    later = lander.land(vendors, 1, _vendors(10, 11), TZ)
+    assert (later.inserted, later.updated, later.unchanged) == (2, 0, 0) and len(lookups) == 1
+    # another location of the same org starts empty too; another org is separate
+    assert lander.land(vendors, 2, _vendors(1, 2), TZ).inserted == 2 and len(lookups) == 1
+    assert scalar(engine, "SELECT count(*) FROM rm_raw.vendors WHERE org_id = 'acme'") == 8
+
+    # the next sync finds rows: every page is looked up, unchanged rows are not rewritten
+    lander2 = RawLander(engine, org_id="acme", run_id="r2")
+    second = lander2.land(vendors, 1, _vendors(1, 3, 4, 10, 11, 12) + _vendors(2, name="W"), TZ)
+    assert (second.inserted, second.updated, second.unchanged) == (1, 0, 6) and len(lookups) == 2
+    assert scalar(engine, "SELECT count(*) FROM rm_raw.vendors WHERE org_id = 'acme' AND run_id = 'r2'") == 1
+    assert lander2.mark_deleted(vendors, 1, {1, 2, 3, 4, 12}) == 2  # 10 and 11 vanished
+    assert scalar(engine, "SELECT count(*) FROM rm_raw.vendors WHERE org_id = 'acme' AND location_id = 1 "
+                          "AND deleted_at IS NOT NULL") == 2
