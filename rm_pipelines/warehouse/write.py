@@ -107,6 +107,8 @@ def to_db(kind: str, canonical: Any, dialect: str) -> Any:
         return canonical  # sqlite3 stores bools as 0/1; scaled decimals as integers
     if kind in T.SCALE:
         return Decimal(int(canonical)).scaleb(-T.SCALE[kind])
+    if kind == "datetime":
+        return f"{canonical}+00"  # canonical timestamps are UTC, whatever the session's TimeZone
     return canonical
 
 

@@ -3,6 +3,7 @@ negative money, constants), and rows prepared as new upsert when another writer 
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from rm_pipelines.warehouse.load import _plan
@@ -75,3 +76,28 @@ def test_copy_lines_folds_constants_and_escapes_only_what_needs_it():
         "a\\tb\t1\tx\t5e-2\t\\N\t\\N\na\\tb\t1\t\\N\t-105e-2\t\\N\t\\N\n",
         "a\\tb\t1\ty\\\\z\t\\N\t\\N\t\\N\n",
     ]
+
+
+@pytest.mark.postgres
+def test_timestamps_stay_utc_whatever_the_session_time_zone(pg_url):
+    from sqlalchemy.engine import make_url
+
+    from rm_pipelines.warehouse.db import create_warehouse_engine
+    from rm_pipelines.warehouse.raw import ensure_schema
+
+    url = make_url(pg_url).update_query_dict({"options": "-c TimeZone=America/Los_Angeles"})
+    engine = create_warehouse_engine(url.render_as_string(hide_password=False))
+    try:
+        ensure_schema(engine)
+        plan, new = _new(engine, [(1, "A", None, 100, None, None, NOW)])  # created_at / updated_at are constants
+        with engine.begin() as conn:
+            w = Writer(conn, "charge_types", plan.storage, plan.spec.key)
+            w.insert_new(new)
+            w.update(("deleted_at",), ("org_id", "location_id", "rm_id"), [(NOW, "acme", 1, 1)])
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "America/Los_Angeles"
+            stamps = conn.exec_driver_sql("SELECT created_at, updated_at, rm_updated_at, deleted_at "
+                                          "FROM estatecore.charge_types WHERE rm_id = 1").one()
+        assert [canon_from_db("datetime", v) for v in stamps] == [NOW] * 4
+    finally:
+        engine.dispose()
