@@ -26,6 +26,10 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 ENV_VAR = "ESTATECORE_ENCRYPTION_KEYS"
 KEY_FILE_NAME = "estatecore.keys"
 PREFIX = "enc:"
+TOKEN_PREFIX = PREFIX + "gAAAAA"
+"""What every stored token starts with: a Fernet token is version byte 0x80 and a 64-bit timestamp whose high
+bytes stay zero until 2106. Testing for it (not just "enc:") keeps a clear value that happens to start with
+"enc:" — a comment, a UDF — from being taken for a token."""
 MASK = "****"
 
 log = logging.getLogger(__name__)
@@ -41,7 +45,7 @@ def generate_key() -> str:
 
 
 def is_encrypted(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(PREFIX)
+    return isinstance(value, str) and value.startswith(TOKEN_PREFIX)
 
 
 def mask(value: Any) -> str | None:

@@ -1264,7 +1264,7 @@ def _none(s: pd.Series) -> pd.Series:
 
 
 def _has_encrypted(rec: dict[str, Any]) -> bool:
-    return any(isinstance(v, str) and v.startswith("enc:") for v in rec.values())
+    return any(is_encrypted(v) for v in rec.values())
 
 
 def _reason_key(reason: str) -> str:

@@ -14,6 +14,7 @@ from rm_pipelines.warehouse import crypto, ops
 from rm_pipelines.warehouse.keys import rotate_all
 from rm_pipelines.warehouse.load import load_all
 from rm_pipelines.warehouse.read import read_frame
+from rm_pipelines.warehouse.sensitive import protect_raw, reveal_raw
 from rm_pipelines_tests.warehouse import rawdata
 from rm_pipelines_tests.warehouse.conftest import TEST_KEY
 from rm_pipelines_tests.warehouse.helpers import rows, tn
@@ -188,3 +189,26 @@ def test_invalid_key_is_reported_without_echoing_it(monkeypatch):
     with pytest.raises(crypto.EncryptionKeyError) as err:
         crypto.get_keyring()
     assert "super-secret" not in str(err.value) and crypto.ENV_VAR in str(err.value)
+
+
+def test_clear_values_that_start_like_a_token_load_as_entered(engine, org, portfolio):
+    """Only real tokens are decrypted: a comment or UDF typed as "enc:…" in Rent Manager is plain text, and a
+    sensitive value that starts that way is still encrypted."""
+    member = next(c for c in portfolio["Contacts"] if c["ParentType"] == "Tenant" and c.get("DateOfBirth"))
+    member["Employer"] = "enc:Acme Widgets"
+    udv = next(u for u in portfolio["UserDefinedValues"] if u["Name"] == "Roommate Preferences")
+    udv["Value"] = "enc:quiet floor"
+    rawdata.land(engine, "acme", portfolio)
+    reports = load_all(engine, org=org, run_id="run-1", tables=TABLES, quarantine_threshold=1.0)
+    assert all(r.quarantined == 0 for r in reports.values()), {n: r.quarantine_reasons for n, r in reports.items() if r.quarantined}
+    hm = read_frame(engine, "household_members", "acme", decrypt=True).set_index("rm_id")
+    assert hm.loc[member["ContactID"], "employer"] == "enc:Acme Widgets"
+    with engine.connect() as conn:
+        payload = conn.execute(text(f"SELECT payload FROM rm_raw.contacts WHERE rm_id = {member['ContactID']}")).scalar()
+    assert "enc:Acme Widgets" in payload
+    udfs = read_frame(engine, "udf_values", "acme", decrypt=True).set_index("rm_id")
+    assert udfs.loc[udv["UserDefinedValueID"], "value"] == "enc:quiet floor"
+    # a sensitive value typed that way is protected like any other
+    protected = protect_raw("contacts", {"ContactID": 1, "FederalTaxID": "enc:123-45-6789"})
+    assert protected is not None and crypto.is_encrypted(protected["FederalTaxID"])
+    assert reveal_raw("contacts", protected)["FederalTaxID"] == "enc:123-45-6789"
