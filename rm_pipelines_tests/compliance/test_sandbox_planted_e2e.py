@@ -21,8 +21,8 @@ from rm_pipelines.sandbox.portfolio import PLANTED_FINDINGS, generate_portfolio
 
 TEST_KEY = "ef-2L2MdqMF7KEpuvXl-wpFWb_cisRX6xnMrxpgQi8k="
 ORG = "acme"
-CASES = [  # (units, seed, now): now in the past (the warehouse quarantines birth dates after today); one before
-    # the bundled FY2026 limits take effect (2026-05-01), one after
+CASES = [  # (units, seed, now): fixed dates, so the cases do not move with the calendar; one before the bundled
+    # FY2026 limits take effect (2026-05-01), one after
     (60, 3, dt.datetime(2026, 11, 20, 14, 3, 22)),
     (60, 8, dt.datetime(2026, 3, 2, 0, 15, 0)),
     (500, 3, dt.datetime(2026, 11, 20, 14, 3, 22)),
