@@ -28,9 +28,8 @@ def _instance():
 
 
 def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = sys.stdout) -> bool:
-    """Start the embedded sandbox, register the orgs, materialize the extraction, print a summary."""
-    import dagster as dg
-
+    """Start the embedded sandbox, register the orgs, run the sync job (extraction, EstateCore load, compliance),
+    print a summary."""
     from .defs.partitions import org_partitions
     from .defs.resources import WarehouseResource, embedded_sandbox_url
     from .definitions import defs as load_defs

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -50,7 +49,7 @@ from sqlalchemy import (
 
 from ..compliance import portfolio as P
 from ..compliance.violations import Finding
-from .crypto import MASK, get_keyring, is_encrypted
+from .crypto import MASK, get_keyring
 from .types import Fixed, UTCDateTime
 
 SCHEMA = "compliance"
@@ -84,16 +83,6 @@ SENSITIVE: dict[str, frozenset[str]] = {
 }
 """Household income and asset amounts: encrypted at rest (together, in `household_amounts`), masked in previews."""
 AMOUNTS_COLUMN = "household_amounts"
-
-SNAPSHOT_KEYS: dict[str, tuple[str, ...]] = {
-    "household_certifications": ("certification_id",),
-    "household_status": ("household_id",),
-    "unit_status": ("unit_id",),
-    "program_status": ("property_id", "building_id", "program"),
-    "assisted_households": ("household_id", "program"),
-    "overall_status": ("program",),
-    "data_issues": ("entity", "entity_id"),
-}
 
 FINDING_COLUMNS: dict[str, type] = {
     "finding_id": str, "finding_key": str, "code": str, "program": str, "form_8823_line": str,
@@ -381,22 +370,15 @@ def masked(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: (MASK if k in sensitive and v is not None else v) for k, v in r.items()} for r in rows]
 
 
-def finding_counts(engine: Engine, org_id: str) -> Counter:
-    with engine.connect() as conn:
-        return Counter({s: n for s, n in conn.execute(
-            select(violations.c.status, func.count()).where(violations.c.org_id == org_id)
-            .group_by(violations.c.status))})
-
-
 def sensitive_columns() -> dict[str, list[str]]:
     """`compliance.<table>` → its encrypted columns (for key rotation)."""
     return {name: [AMOUNTS_COLUMN] for name in SENSITIVE}
 
 
 __all__ = [
-    "ComplianceStoreError", "SNAPSHOTS", "StoredEvaluation", "evaluations", "finding_counts", "is_encrypted",
-    "OrgEvaluation", "evaluate_org", "latest_as_of", "load_findings", "read_input_tables", "masked", "metadata", "read_findings", "read_snapshot", "sensitive_columns",
-    "violations", "write_evaluation",
+    "ComplianceStoreError", "OrgEvaluation", "SNAPSHOTS", "StoredEvaluation", "evaluate_org", "evaluations",
+    "latest_as_of", "load_findings", "masked", "metadata", "read_findings", "read_input_tables", "read_snapshot",
+    "sensitive_columns", "violations", "write_evaluation",
 ]
 
 
