@@ -45,6 +45,19 @@ def _rotate_json(text: str, ring: Keyring) -> str | None:
     return orjson.dumps(out, option=orjson.OPT_SORT_KEYS).decode() if changed else None
 
 
+def _rotate_columns(engine: Engine, table: str, cols: list[str], ring: Keyring, ph: str) -> int:
+    """Re-encrypt the tokens in `cols` of every row of `table` (keyed by `id`); returns the rows rewritten."""
+    where = " OR ".join(f"{c} LIKE {ph}" for c in cols)
+    with engine.begin() as conn:
+        rows = conn.exec_driver_sql(f"SELECT id, {', '.join(cols)} FROM {table} WHERE {where}",
+                                    tuple("enc:%" for _ in cols)).fetchall()
+        updates = [tuple(ring.rotate(v) if is_encrypted(v) else v for v in row[1:]) + (row[0],) for row in rows]
+        for i in range(0, len(updates), BATCH):
+            conn.exec_driver_sql(f"UPDATE {table} SET {', '.join(f'{c} = {ph}' for c in cols)} WHERE id = {ph}",
+                                 updates[i:i + BATCH])
+    return len(updates)
+
+
 def rotate_all(engine: Engine, keyring: Keyring | None = None) -> dict[str, int]:
     """Re-encrypt everything with the primary key; returns the number of values/rows rotated per place."""
     ring = keyring or get_keyring()
@@ -53,30 +66,11 @@ def rotate_all(engine: Engine, keyring: Keyring | None = None) -> dict[str, int]
     counts: dict[str, int] = {}
     for spec in T.TABLES:
         cols = list(spec.sensitive_columns) + (["value"] if spec.name == "udf_values" else [])
-        if not cols:
-            continue
-        qt = spec.name if sqlite else f"estatecore.{spec.name}"
-        where = " OR ".join(f"{c} LIKE {ph}" for c in cols)
-        n = 0
-        with engine.begin() as conn:
-            rows = conn.exec_driver_sql(f"SELECT id, {', '.join(cols)} FROM {qt} WHERE {where}",
-                                        tuple("enc:%" for _ in cols)).fetchall()
-            updates = [tuple(ring.rotate(v) if is_encrypted(v) else v for v in row[1:]) + (row[0],) for row in rows]
-            for i in range(0, len(updates), BATCH):
-                conn.exec_driver_sql(
-                    f"UPDATE {qt} SET {', '.join(f'{c} = {ph}' for c in cols)} WHERE id = {ph}", updates[i:i + BATCH])
-            n = len(updates)
-        counts[f"estatecore.{spec.name}"] = n
+        if cols:
+            qt = spec.name if sqlite else f"estatecore.{spec.name}"
+            counts[f"estatecore.{spec.name}"] = _rotate_columns(engine, qt, cols, ring, ph)
     for table, cols in compliance_store.sensitive_columns().items():
-        where = " OR ".join(f"{c} LIKE {ph}" for c in cols)
-        with engine.begin() as conn:
-            rows = conn.exec_driver_sql(f"SELECT id, {', '.join(cols)} FROM compliance.{table} WHERE {where}",
-                                        tuple("enc:%" for _ in cols)).fetchall()
-            updates = [tuple(ring.rotate(v) if is_encrypted(v) else v for v in row[1:]) + (row[0],) for row in rows]
-            for i in range(0, len(updates), BATCH):
-                conn.exec_driver_sql(f"UPDATE compliance.{table} SET {', '.join(f'{c} = {ph}' for c in cols)} "
-                                     f"WHERE id = {ph}", updates[i:i + BATCH])
-        counts[f"compliance.{table}"] = len(updates)
+        counts[f"compliance.{table}"] = _rotate_columns(engine, f"compliance.{table}", cols, ring, ph)
     for entity in sorted(set(RAW_SENSITIVE) | set(UDF_ENTITIES)):
         table = f"rm_raw.{entity}"
         with engine.begin() as conn:
