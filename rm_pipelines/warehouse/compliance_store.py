@@ -40,6 +40,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     func,
     insert,
@@ -56,22 +57,17 @@ SCHEMA = "compliance"
 metadata = MetaData(schema=SCHEMA)
 DECIMAL_SCALE = 4
 
-SNAPSHOT_ROWS: dict[str, type] = {
-    "household_certifications": P.CertificationStatus,
-    "household_status": P.HouseholdStatus,
-    "unit_status": P.UnitStatus,
-    "program_status": P.ProgramStatus,
-    "assisted_households": P.AssistedHouseholdStatus,
-    "overall_status": P.OverallStatus,
-    "data_issues": P.DataIssue,
+SNAPSHOT_SOURCES: dict[str, tuple[type, str]] = {
+    "household_certifications": (P.CertificationStatus, "certifications"),
+    "household_status": (P.HouseholdStatus, "households"),
+    "unit_status": (P.UnitStatus, "units"),
+    "program_status": (P.ProgramStatus, "programs"),
+    "assisted_households": (P.AssistedHouseholdStatus, "assisted"),
+    "overall_status": (P.OverallStatus, "overall"),
+    "data_issues": (P.DataIssue, "data_issues"),
 }
-"""Snapshot table → the engine's row class (its fields are the table's columns)."""
-
-_RESULT_ATTR = {
-    "household_certifications": "certifications", "household_status": "households", "unit_status": "units",
-    "program_status": "programs", "assisted_households": "assisted", "overall_status": "overall",
-    "data_issues": "data_issues",
-}
+"""Snapshot table → (the engine's row class, whose fields are the table's columns; its PortfolioResult list)."""
+SNAPSHOT_ROWS: dict[str, type] = {name: cls for name, (cls, _) in SNAPSHOT_SOURCES.items()}
 
 SENSITIVE: dict[str, frozenset[str]] = {
     "household_certifications": frozenset({
@@ -102,9 +98,7 @@ def _python_type(annotation: Any) -> type:
     return args[0] if args else annotation
 
 
-def _column_type(py: type, sensitive: bool = False) -> Any:
-    if sensitive:
-        return Text()
+def _column_type(py: type) -> Any:
     if py is bool:
         return Boolean()
     if py is int:
@@ -132,7 +126,7 @@ def _snapshot_table(name: str, row_class: type) -> Table:
         if field == "org_id":
             cols.append(Column("org_id", String(64), nullable=False, comment="organisation (registry slug)"))
         elif field not in sensitive:
-            cols.append(Column(field, _column_type(py, False), nullable=True))
+            cols.append(Column(field, _column_type(py), nullable=True))
     if sensitive:
         cols.append(Column(AMOUNTS_COLUMN, Text, nullable=True,
                            comment="encrypted JSON: " + ", ".join(sorted(sensitive))))
@@ -148,7 +142,7 @@ violations = Table(
     metadata,
     Column("org_id", String(64), primary_key=True, comment="organisation (registry slug)"),
     Column("finding_id", String(40), primary_key=True, comment="stable id: finding key + detection date"),
-    *[Column(name, _column_type(py, False), nullable=name not in ("finding_key", "code", "program", "status"))
+    *[Column(name, _column_type(py), nullable=name not in ("finding_key", "code", "program", "status"))
       for name, py in FINDING_COLUMNS.items() if name not in ("org_id", "finding_id")],
     Column("property_code", Text, nullable=True, comment="Rent Manager property ShortName"),
     Column("property_name", Text, nullable=True),
@@ -283,7 +277,7 @@ def write_evaluation(engine: Engine, org_id: str, result: P.PortfolioResult, run
         for name, table in SNAPSHOTS.items():
             gone = conn.execute(delete(table).where(table.c.org_id == org_id, table.c.as_of == as_of)).rowcount
             replaced = replaced or bool(gone)
-            rows = _prepare(name, getattr(result, _RESULT_ATTR[name]), org_id, as_of, run_id)
+            rows = _prepare(name, getattr(result, SNAPSHOT_SOURCES[name][1]), org_id, as_of, run_id)
             for i in range(0, len(rows), 5_000):
                 conn.execute(insert(table), rows[i:i + 5_000])
             counts[name] = len(rows)
@@ -292,8 +286,7 @@ def write_evaluation(engine: Engine, org_id: str, result: P.PortfolioResult, run
         new_rows, changed = [], []
         corrected = 0
         for f in result.findings:
-            row = {k: _exact(v, "violations", k) for k, v in f.as_row().items()}
-            row.update(last_run_id=run_id, updated_at=now, **_labels(inputs, f))
+            row = {**f.as_row(), "last_run_id": run_id, "updated_at": now, **_labels(inputs, f)}
             before = existing.get(f.finding_id)
             if before is None:
                 new_rows.append({**row, "first_run_id": run_id})
@@ -303,10 +296,11 @@ def write_evaluation(engine: Engine, org_id: str, result: P.PortfolioResult, run
                 changed.append(row)
         if new_rows:
             conn.execute(insert(violations), new_rows)
-        for row in changed:
-            conn.execute(update(violations).where(violations.c.org_id == org_id,
-                                                  violations.c.finding_id == row["finding_id"])
-                         .values({k: v for k, v in row.items() if k not in ("org_id", "finding_id")}))
+        if changed:  # one executemany: every known finding gets its new status, detail and run
+            conn.execute(update(violations).where(violations.c.org_id == bindparam("key_org"),
+                                                  violations.c.finding_id == bindparam("key_finding")),
+                         [{"key_org": org_id, "key_finding": r["finding_id"],
+                           **{k: v for k, v in r.items() if k not in ("org_id", "finding_id")}} for r in changed])
         counts["violations"] = len(result.findings)
         open_n = sum(1 for f in result.findings if f.status != "corrected")
         overall = next((o for o in result.overall if o.program == "all"), None)
