@@ -26,6 +26,7 @@ def print_compliance(out: TextIO, engine: Engine, org_id: str, *, checks: dict[s
                      include_corrected: bool = True) -> bool:
     """The org's latest stored compliance evaluation: the answer, status per program, and the findings with
     their Form 8823 categories (open and past-due first). Returns False when nothing has been evaluated."""
+    from .compliance.portfolio import compliance_answer
     from .warehouse import compliance_store as store
 
     as_of = store.latest_as_of(engine, org_id)
@@ -36,11 +37,8 @@ def print_compliance(out: TextIO, engine: Engine, org_id: str, *, checks: dict[s
     findings = store.read_findings(engine, org_id)
     open_f = [f for f in findings if f["status"] != "corrected"]
     everything = next((o for o in overall if o["program"] == "all"), None)
-    if everything is not None and everything["compliant"]:
-        answer = "in compliance (no open findings)"
-    else:
-        answer = f"NOT in compliance: {len(open_f)} open finding(s)" + (
-            f" — {everything['open_by_8823_line']}" if everything and everything["open_by_8823_line"] else "")
+    answer = compliance_answer(everything["open_findings"], everything["open_by_8823_line"]) if everything else \
+        compliance_answer(len(open_f))
     print(f"\nCompliance of org {org_id!r} on {as_of}: {answer}", file=out)
     print_table(out, "Compliance by program", ("program", "compliant", "properties", "units", "low-income",
                                                 "open", "past due", "8823 lines"),

@@ -266,6 +266,18 @@ class OverallStatus(_Row):
     open_by_8823_line: str
     worst_findings: str
 
+    @property
+    def answer(self) -> str:
+        return compliance_answer(self.open_findings, self.open_by_8823_line)
+
+
+def compliance_answer(open_findings: int, open_by_8823_line: str = "") -> str:
+    """The one-line answer to "are we in compliance?" from an ``OverallStatus`` row (compliant = no open
+    finding)."""
+    if not open_findings:
+        return "in compliance (no open findings)"
+    return f"NOT in compliance: {open_findings} open finding(s)" + (f" — {open_by_8823_line}" if open_by_8823_line else "")
+
 
 @dataclass(frozen=True)
 class PortfolioResult:
@@ -1484,6 +1496,7 @@ __all__ = [
     "PortfolioResult",
     "ProgramStatus",
     "UnitStatus",
+    "compliance_answer",
     "evaluate_portfolio",
     "FORM_8823_LINES",
 ]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from ..compliance.checks import CheckOutcome
+from ..compliance.portfolio import compliance_answer
 from ..compliance.violations import FORM_8823_LINES
 from ..settings import get_settings
 from ..warehouse import compliance_store as store
@@ -133,9 +134,7 @@ def _results(ev: store.OrgEvaluation, as_of: date) -> dict[str, dict]:
     by_line = Counter(f.form_8823_line or f.code for f in open_f)
     overall = next((o for o in r.overall if o.program == "all"), None)
     compliant = bool(overall.compliant) if overall else not open_f
-    answer = ("In compliance: no open findings" if compliant else
-              f"NOT in compliance: {len(open_f)} open finding(s) — " +
-              ", ".join(f"{k} ×{n}" for k, n in sorted(by_line.items())))
+    answer = overall.answer if overall else compliance_answer(len(open_f))
     cert_preview = store.masked("household_certifications", [c.as_row() for c in r.certifications[:10]])
     unit_preview = store.masked("unit_status", [u.as_row() for u in units[:10]])
     return {

@@ -184,3 +184,10 @@ def test_home_low_home_shortfall():
     result = run([p], units, hhs, lib=lib)
     assert codes(result) == [("HOME_LOW_HOME_SHORTFALL", "P"), ("PROGRAM_INCOME_OVER_LIMIT_AT_MOVE_IN", "U0")]
     assert all(f.form_8823_line is None for f in result.findings)
+
+
+def test_the_answer_line_follows_the_open_findings():
+    from rm_pipelines.compliance.portfolio import compliance_answer
+
+    assert compliance_answer(0) == "in compliance (no open findings)"
+    assert compliance_answer(3, "11b: 1, 11g: 2") == "NOT in compliance: 3 open finding(s) — 11b: 1, 11g: 2"
