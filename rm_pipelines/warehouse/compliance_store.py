@@ -231,6 +231,16 @@ def latest_as_of(engine: Engine, org_id: str) -> date | None:
         return conn.execute(select(func.max(evaluations.c.as_of)).where(evaluations.c.org_id == org_id)).scalar()
 
 
+def ensure_moves_forward(engine: Engine, org_id: str, as_of: date) -> None:
+    """Refuse an evaluation date before the org's latest stored one (it would date corrections before
+    detections)."""
+    latest = latest_as_of(engine, org_id)
+    if latest is not None and as_of < latest:
+        raise ComplianceStoreError(
+            f"org {org_id!r}: evaluation date {as_of} is before the latest stored evaluation {latest}; the findings "
+            "ledger only moves forward (evaluate on or after that date)")
+
+
 def load_findings(engine: Engine, org_id: str) -> list[Finding]:
     """The org's findings ledger as :class:`Finding` values (input of the next evaluation's reconcile)."""
     with engine.connect() as conn:
@@ -262,11 +272,7 @@ def write_evaluation(engine: Engine, org_id: str, result: P.PortfolioResult, run
     the ledger only moves forward; an ``as_of`` before the org's latest stored evaluation is refused (it
     would date corrections before detections)."""
     as_of = result.as_of
-    latest = latest_as_of(engine, org_id)
-    if latest is not None and as_of < latest:
-        raise ComplianceStoreError(
-            f"org {org_id!r}: evaluation date {as_of} is before the latest stored evaluation {latest}; the findings "
-            "ledger only moves forward (evaluate on or after that date)")
+    ensure_moves_forward(engine, org_id, as_of)
     foreign = {f.org_id for f in result.findings} - {org_id}
     if foreign:
         raise ComplianceStoreError(f"org {org_id!r}: the evaluation holds findings of other orgs {sorted(foreign)}")
@@ -411,6 +417,7 @@ def evaluate_org(engine: Engine, org: Any, *, as_of: date, run_id: str, data_dir
     from ..compliance.inputs import area_codes_from_limits, build_inputs
     from ..compliance.limits import LimitsLibrary
 
+    ensure_moves_forward(engine, org.id, as_of)  # before the work, not only before the write
     cfg = org.compliance
     library = limits_provider or LimitsLibrary.from_store(data_dir, backfill_earliest=cfg.backfill_earliest_limits)
     inputs = build_inputs(read_input_tables(engine, org.id), as_of=as_of, area_codes=area_codes_from_limits(library))
