@@ -110,15 +110,16 @@ def _as_of(config: ComplianceConfig, timezone: str) -> date:
 
 def _findings_markdown(evaluation: store.OrgEvaluation, limit: int = 50) -> str:
     rows = []
-    for f in sorted(evaluation.result.findings, key=lambda f: (f.status == "corrected", f.severity, f.code)):
+    first = sorted(evaluation.result.findings, key=lambda f: (f.status == "corrected", f.severity, f.code))[:limit]
+    for f in first:
         d = evaluation.inputs.describe(f)
         rows.append({"status": f.status, "8823": d["form_8823_line"] or "", "code": f.code, "program": f.program,
                      "property": d["property"], "unit": d["unit"] or "", "detected": f.detected_on,
                      "deadline": f.correction_deadline, "corrected": f.corrected_on or "", "detail": f.detail})
-    return preview_markdown(rows[:limit], max_width=60)
+    return preview_markdown(rows, max_width=60)
 
 
-def status_markdown(overall: list) -> str:
+def _status_markdown(overall: list) -> str:
     rows = [{"program": o.program, "compliant": "yes" if o.compliant else "NO", "properties": o.properties,
              "units": o.units, "low-income units": o.low_income_units, "open": o.open_findings,
              "past due": o.past_due_findings, "by 8823 line": o.open_by_8823_line or "",
@@ -172,7 +173,7 @@ def _results(ev: store.OrgEvaluation, as_of: date) -> dict[str, dict]:
         "status": {
             "compliant": compliant, "answer": answer, "as_of": as_of.isoformat(),
             "open_findings": len(open_f), "data_issues": len(r.data_issues),
-            "programs": dg.MetadataValue.md(status_markdown(r.overall)),
+            "programs": dg.MetadataValue.md(_status_markdown(r.overall)),
             "dagster/row_count": len(r.overall),
         },
     }
