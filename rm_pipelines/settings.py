@@ -7,12 +7,15 @@
 | RM_PIPELINES_ORGS          | organisation registry (organizations.yaml)          | the bundled demo registry        |
 | RM_SANDBOX_UNITS           | size of the embedded sandbox portfolio              | 500                              |
 | RM_SANDBOX_SEED            | seed of the embedded sandbox portfolio              | 7                                |
+| RM_SANDBOX_AS_OF           | day the embedded sandbox's history runs up to       | the day it is first generated    |
+| RM_PIPELINES_CLOCK_OFFSET_DAYS | shifts the product's clock (see clock.py)       | 0                                |
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -33,6 +36,16 @@ def _int_env(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _date_env(name: str) -> date | None:
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a date (YYYY-MM-DD), got {raw!r}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -40,6 +53,7 @@ class Settings:
     orgs_file: Path
     sandbox_units: int
     sandbox_seed: int
+    sandbox_as_of: date | None = None
 
     @property
     def sandbox_state_file(self) -> Path:
@@ -57,4 +71,5 @@ def get_settings() -> Settings:
         orgs_file=orgs_file,
         sandbox_units=_int_env("RM_SANDBOX_UNITS", 500),
         sandbox_seed=_int_env("RM_SANDBOX_SEED", 7),
+        sandbox_as_of=_date_env("RM_SANDBOX_AS_OF"),
     )

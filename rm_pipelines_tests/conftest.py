@@ -6,17 +6,38 @@ import os
 import shutil
 import textwrap
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
+
+from rm_pipelines import clock
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 SANDBOX_UNITS = 60
 SANDBOX_SEED = 11
+# The day the shared sandbox portfolio's history runs up to: pinned, so what the tests see never depends on the
+# day they run (`pytest --clock-offset-days 365` runs the suite a year ahead to prove it).
+SANDBOX_AS_OF = date(2026, 11, 16)
 PG_ADMIN_URL = os.environ.get("RM_PIPELINES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-password"
 PARTNER_TOKEN = "sandbox-partner-token"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--clock-offset-days", type=int, default=None, metavar="N",
+                     help=f"run the product and the sandbox N days ahead of the wall clock (sets {clock.OFFSET_ENV})")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    days = config.getoption("--clock-offset-days")
+    if days is not None:
+        os.environ[clock.OFFSET_ENV] = str(days)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"clock: {clock.utcnow():%Y-%m-%d %H:%M} UTC (offset {clock.offset().days} days); sandbox as of {SANDBOX_AS_OF}"
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +46,7 @@ def sandbox_state(tmp_path_factory) -> Path:
     from rm_pipelines.sandbox import SandboxStore
 
     path = tmp_path_factory.mktemp("sandbox") / "portfolio.sqlite"
-    SandboxStore.open(path, units=SANDBOX_UNITS, seed=SANDBOX_SEED)
+    SandboxStore.open(path, units=SANDBOX_UNITS, seed=SANDBOX_SEED, as_of=SANDBOX_AS_OF).close()
     return path
 
 
@@ -36,7 +57,7 @@ def sandbox(sandbox_state, tmp_path):
 
     state = tmp_path / "portfolio.sqlite"
     shutil.copy(sandbox_state, state)
-    store = SandboxStore.open(state, units=SANDBOX_UNITS, seed=SANDBOX_SEED)
+    store = SandboxStore.open(state, units=SANDBOX_UNITS, seed=SANDBOX_SEED, as_of=SANDBOX_AS_OF)
     server = SandboxServer(store, config=SandboxConfig(rate_limit_per_minute=None), host="127.0.0.1", port=0)
     server.start()
     try:

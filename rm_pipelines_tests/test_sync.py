@@ -17,11 +17,13 @@ from rm_pipelines.warehouse.raw import ensure_schema
 ALL = [e.name for e in ENTITIES]
 
 
-def make_sync(registry_file, url, run_id):
+def make_sync(registry_file, url, run_id, page_size=None):
     engine = create_warehouse_engine(url)
     ensure_schema(engine)
     resource = RentManagerResource(orgs_file=str(registry_file))
     org = load_registry(registry_file).get("acme")
+    if page_size is not None:
+        org = org.model_copy(update={"rentmanager": org.rentmanager.model_copy(update={"page_size": page_size})})
     return OrgSync(org, engine, resource.open_client, run_id=run_id), engine
 
 
@@ -31,9 +33,13 @@ def raw_count(engine, entity, where=""):
 
 
 def check_full_extract(registry_file, url, sandbox):
-    sync, engine = make_sync(registry_file, url, "run-1")
+    # a page size below the smallest ledger collection makes several entities span pages, by construction
+    page_size = min(sandbox.store.count("Charges"), sandbox.store.count("Payments")) // 3
+    sync, engine = make_sync(registry_file, url, "run-1", page_size=page_size)
     report = sync.run(ALL, mode="incremental")
     assert report.ok, report.errors
+    multi_page = {name for name, rep in report.entities.items() if rep.pages > 1}
+    assert {"charges", "payments"} <= multi_page
     for name in ALL:
         rep = report.entities[name]
         assert rep.rows > 0, f"{name} extracted nothing"
@@ -50,7 +56,10 @@ def check_full_extract(registry_file, url, sandbox):
         runs = conn.execute(text("SELECT status, requests FROM ops.sync_runs WHERE org_id='acme'")).all()
     assert "Allocations" not in payment and "PaymentID" in payment
     assert state == len(ALL)
-    assert runs == [("success", report.requests)] and report.requests > len(ALL)
+    # the run records its requests, and a multi-page entity costs one request per page
+    assert runs == [("success", report.requests)]
+    for name in ("charges", "payments"):
+        assert report.entities[name].requests >= report.entities[name].pages > 1
     return sync, engine, report
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .. import clock
 from . import hud_files
 from .limits import FairMarketRents, HomeRentTable, IncomeLimitTable, ReferenceTable
 
@@ -269,7 +270,7 @@ def import_file(
         version = last.version + 1
     else:
         version = 1
-    imported_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    imported_at = clock.utcnow().isoformat(timespec="seconds")
     payload = {
         "format": FORMAT_VERSION,
         "kind": kind,

@@ -7,11 +7,11 @@ designations present, occupied restricted units certified (or flagged), HUD limi
 """
 
 from collections import Counter
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import dagster as dg
 
+from .. import clock
 from ..compliance.checks import CheckOutcome
 from ..compliance.portfolio import compliance_answer
 from ..compliance.violations import FORM_8823_LINES
@@ -105,7 +105,7 @@ def _as_of(config: ComplianceConfig, timezone: str) -> date:
             return date.fromisoformat(config.as_of)
         except ValueError:
             raise dg.Failure(f"config as_of: {config.as_of!r} is not a date (YYYY-MM-DD)") from None
-    return datetime.now(ZoneInfo(timezone)).date()
+    return clock.today(timezone)
 
 
 def _findings_markdown(evaluation: store.OrgEvaluation, limit: int = 50) -> str:

@@ -32,7 +32,8 @@ def embedded_sandbox_url() -> str:
             from ..sandbox import SandboxServer, SandboxStore
 
             settings = get_settings()
-            store = SandboxStore.open(settings.sandbox_state_file, units=settings.sandbox_units, seed=settings.sandbox_seed)
+            store = SandboxStore.open(settings.sandbox_state_file, units=settings.sandbox_units, seed=settings.sandbox_seed,
+                                      as_of=settings.sandbox_as_of)
             server = SandboxServer(store, host="127.0.0.1", port=0)
             server.start()
             _embedded_server = server

@@ -16,12 +16,12 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
 
+from .. import clock
 from ..warehouse import tables as T
 from ..warehouse.read import read_frame
 
@@ -109,7 +109,7 @@ def _parent_flag(engine: Engine, org_id: str, df: pd.DataFrame, column: str, par
 
 
 def _ages(df: pd.DataFrame) -> None:
-    today = date.today()
+    today = clock.today()
     df["age"] = [None if d is None or pd.isna(d) else
                  today.year - d.year - ((today.month, today.day) < (d.month, d.day)) for d in df["date_of_birth"]]
     df["age"] = pd.to_numeric(df["age"], errors="coerce")
@@ -245,7 +245,7 @@ def build_frame(engine: Engine, table: str, org_id: str) -> pd.DataFrame:
                              for loc, ct, a in zip(df["location_id"], df["charge_type_rm_id"], df["amount"])]
     if table == "ownerships" and len(df):
         share = pd.to_numeric(df["percentage"], errors="coerce")
-        live_now = df["end_date"].isna() | (pd.to_datetime(df["end_date"]) >= pd.Timestamp(date.today()))
+        live_now = df["end_date"].isna() | (pd.to_datetime(df["end_date"]) >= pd.Timestamp(clock.today()))
         totals = share.where(live_now, 0).groupby([df["location_id"], df["property_rm_id"]]).transform("sum")
         df["property_share_total"] = totals
     # GX compares numbers and dates: exact decimals → float, dates → datetime64 (validation only, not storage)

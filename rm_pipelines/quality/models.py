@@ -16,6 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from .. import clock
 from ..warehouse import tables as T
 
 Int = Series[pd.Int64Dtype]
@@ -170,7 +171,7 @@ class Contacts(RMModel):
         # rejected (a Rent Manager or sandbox clock ahead of ours, a due date entered ahead that has since passed),
         # while a date ahead of both — a typo, never a birth — still is, however the loader's clock is set.
         # One day of slack: a birth date has no time of day, and the location's date may be tomorrow in UTC.
-        now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+        now = pd.Timestamp(clock.utcnow()).tz_localize(None)
         changed = df["UpdateDate"].fillna(df["CreateDate"]) if "UpdateDate" in df else pd.Series(pd.NaT, index=df.index)
         bound = changed.where(changed > now, now) + BIRTH_DATE_SLACK
         return df["DateOfBirth"].isna() | (df["DateOfBirth"] <= bound)

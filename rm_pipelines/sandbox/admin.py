@@ -58,6 +58,7 @@ def admin_routes(api: SandboxApi) -> list[Route]:
     async def state(request: Request) -> Response:
         return json_obj({
             "units": api.store.units, "seed": api.store.seed, "path": str(api.store.path),
+            "as_of": api.store.as_of.isoformat() if api.store.as_of else None,
             "counts": {c: api.store.count(c) for c in api.store.collections()},
             "live_tokens": api.tokens.live_count(), "now": wire(api.store.now()),
         })

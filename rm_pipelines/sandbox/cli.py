@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     serve.add_argument("--units", type=int, default=units, help=f"portfolio size in units (default {units}, "
                        "env RM_SANDBOX_UNITS)")
     serve.add_argument("--seed", type=int, default=seed, help=f"portfolio seed (default {seed}, env RM_SANDBOX_SEED)")
+    serve.add_argument("--as-of", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                       help="day the portfolio's history runs up to (default: the day the state file is first "
+                            "generated; a different day regenerates it)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
     serve.add_argument("--state", type=Path, default=None,
@@ -99,15 +103,19 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from rm_pipelines.settings import get_settings
+
     from .config import SandboxConfig
     from .server import SandboxServer
     from .store import SandboxStore
 
     state = args.state or default_state_file(args.units, args.seed)
     print(f"Loading sandbox portfolio ({args.units} units, seed {args.seed}) from {state} ...", flush=True)
-    store = SandboxStore.open(state, args.units, args.seed, timezone=args.timezone)
+    as_of = args.as_of or get_settings().sandbox_as_of
+    store = SandboxStore.open(state, args.units, args.seed, timezone=args.timezone, as_of=as_of)
     if store.generate_seconds:
         print(f"  generated in {store.generate_seconds:.1f}s", flush=True)
+    print(f"  history runs up to {store.as_of}", flush=True)
     config = SandboxConfig(
         location_timezone=args.timezone,
         rate_limit_per_minute=args.rate_limit or None,

@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time as dtime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -100,10 +100,12 @@ class _Column:
 class SandboxStore:
     """In-memory Rent Manager data with write-through SQLite persistence. Thread-safe (one re-entrant lock)."""
 
-    def __init__(self, path: Path | None, units: int, seed: int, timezone: str = DEFAULT_TIMEZONE) -> None:
+    def __init__(self, path: Path | None, units: int, seed: int, timezone: str = DEFAULT_TIMEZONE,
+                 as_of: date | None = None) -> None:
         self.path = path
         self.units = units
         self.seed = seed
+        self.as_of = as_of  # the day the portfolio was generated for (its history ends then)
         self.timezone = timezone
         self.tz = ZoneInfo(timezone)
         self.lock = threading.RLock()
@@ -125,12 +127,21 @@ class SandboxStore:
     # ------------------------------------------------------------------ opening
     @classmethod
     def open(cls, path: Path | str, units: int, seed: int, *, timezone: str = DEFAULT_TIMEZONE,
-             generator: Generator | None = None) -> SandboxStore:
-        """Load the state file, or (re)generate it when missing or made for other (units, seed) or format."""
-        store = cls(Path(path), units, seed, timezone)
+             as_of: date | None = None, generator: Generator | None = None) -> SandboxStore:
+        """Load the state file, or (re)generate it when missing or made for other (units, seed, as_of) or format.
+
+        ``as_of`` is the day the portfolio's history runs up to (generated at noon, location time): the same
+        (units, seed, as_of) always gives the same records, whatever day it is. Without it an existing state file
+        is kept whatever day it was made for, and a new one is generated at this moment.
+        """
+        store = cls(Path(path), units, seed, timezone, as_of)
         meta = StateFile.read_meta(store.path)  # type: ignore[arg-type]
         wanted = {"format": str(FORMAT_VERSION), "units": str(units), "seed": str(seed)}
+        if as_of is not None:
+            wanted["as_of"] = as_of.isoformat()
         if meta is not None and all(meta.get(k) == v for k, v in wanted.items()):
+            if meta.get("as_of"):
+                store.as_of = date.fromisoformat(meta["as_of"])
             store._load(meta)
         else:
             if meta is not None or store.path.exists():  # type: ignore[union-attr]
@@ -174,13 +185,17 @@ class SandboxStore:
     def _generate(self, generator: Generator) -> None:
         assert self.path is not None
         started = time.perf_counter()
+        # a pinned day is generated at noon; otherwise at this moment, so nothing is stamped after now
+        moment = self.now() if self.as_of is None else datetime.combine(self.as_of, dtime(12, 0))
+        self.as_of = moment.date()
         with no_gc():
-            data = generator(self.units, self.seed, self.now())
+            data = generator(self.units, self.seed, moment)
             self.generate_seconds = time.perf_counter() - started
             self._install(data)
             del data
             meta = {"format": str(FORMAT_VERSION), "units": str(self.units), "seed": str(self.seed),
-                    "generated_at": key_to_wire(now_key(self.timezone)), "state": self._state_json()}
+                    "as_of": self.as_of.isoformat(), "generated_at": key_to_wire(now_key(self.timezone)),
+                    "state": self._state_json()}
             if self._file is not None:
                 self._file.close()
             self._file = StateFile.create(self.path, self._blobs, meta)

@@ -11,6 +11,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from .. import clock
+
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7})\d*)?)?)?"
@@ -93,7 +95,7 @@ def key_add_tick(key: str) -> str:
 
 def local_now(tz_name: str) -> datetime:
     """Naive wall clock of the location's time zone."""
-    return datetime.now(ZoneInfo(tz_name)).replace(tzinfo=None)
+    return clock.now(tz_name).replace(tzinfo=None)
 
 
 def now_key(tz_name: str) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -48,6 +48,7 @@ from sqlalchemy import (
     update,
 )
 
+from .. import clock
 from ..compliance import portfolio as P
 from ..compliance.violations import Finding
 from .crypto import MASK, get_keyring
@@ -276,7 +277,7 @@ def write_evaluation(engine: Engine, org_id: str, result: P.PortfolioResult, run
     foreign = {f.org_id for f in result.findings} - {org_id}
     if foreign:
         raise ComplianceStoreError(f"org {org_id!r}: the evaluation holds findings of other orgs {sorted(foreign)}")
-    now = datetime.now(timezone.utc)
+    now = clock.utcnow()
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         replaced = False

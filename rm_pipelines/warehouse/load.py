@@ -40,6 +40,7 @@ import orjson
 import pandas as pd
 from sqlalchemy import Engine
 
+from .. import clock
 from . import ops
 from . import tables as T
 from . import transforms as TR
@@ -251,7 +252,7 @@ class _Loader:
         self._keyring: Keyring | None = None
         self._parents: dict[tuple[str, int], np.ndarray] = {}
         self.reasons: Counter[str] = Counter()
-        self.now = datetime.now(timezone.utc)
+        self.now = clock.utcnow()
         self.now_canon = self.now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
         self.ph = "?" if self.sqlite else "%s"
         self.qt = spec.name if self.sqlite else f"estatecore.{spec.name}"
@@ -449,7 +450,7 @@ class _Loader:
         prev = state.get(source)
         full = self.mode == "full" or prev is None or prev.get("mapping_version") != self.version
         since = None if full else (prev["watermark"] - OVERLAP if prev and prev["watermark"] else None)
-        started = datetime.now(timezone.utc)
+        started = clock.utcnow()
         src = _Source(self, source, since)
         before = (self.report.inserted, self.report.updated, self.report.unchanged, self.report.quarantined)
         src.run_scope()

@@ -28,6 +28,8 @@ from sqlalchemy import (
     update,
 )
 
+from .. import clock
+
 metadata = MetaData(schema="ops")
 
 sync_state = Table(
@@ -131,7 +133,7 @@ dq_scores = Table(
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.utcnow()
 
 
 def _aware(value: datetime | None) -> datetime | None:

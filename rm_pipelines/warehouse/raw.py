@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, MetaData, String, Table, Text
 
+from .. import clock
 from ..rentmanager.catalog import ENTITIES, Entity
 from ..rentmanager.dates import UtcConverter
 from .db import is_sqlite
@@ -116,7 +117,7 @@ class RawLander:
         if not records:
             return result
         sqlite = self._sqlite
-        now = _db_time(datetime.now(timezone.utc), sqlite)
+        now = _db_time(clock.utcnow(), sqlite)
         to_utc = UtcConverter(tz).naive_utc
         dumps, blake2b, sort_keys = orjson.dumps, hashlib.blake2b, orjson.OPT_SORT_KEYS
         org_id, run_id, key_field, parent_key = self.org_id, self.run_id, entity.key, entity.parent_key
@@ -212,7 +213,7 @@ class RawLander:
                 live = cur.fetchall()
             finally:
                 cur.close()
-            now = _db_time(datetime.now(timezone.utc), self._sqlite)
+            now = _db_time(clock.utcnow(), self._sqlite)
             gone = [(now, self.org_id, location_id, k) for (k,) in live if k not in seen]
             if gone:
                 conn.exec_driver_sql(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rm_pipelines import clock
 from rm_pipelines.quality.models import MODELS, known_fields
 from rm_pipelines.quality.validate import validate_page
 from rm_pipelines.rentmanager.catalog import ENTITIES
@@ -62,7 +63,7 @@ def test_each_kind_of_problem_is_reported_per_row():
 
 
 def test_birth_dates_after_every_clock_are_rejected_but_not_dates_past_by_one_of_them():
-    today = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
+    today = pd.Timestamp(clock.utcnow()).tz_localize(None).normalize()
 
     def iso(ts: pd.Timestamp) -> str:
         return ts.strftime("%Y-%m-%dT%H:%M:%S")

@@ -12,6 +12,8 @@ import pytest
 
 from rm_pipelines.sandbox import SandboxConfig, SandboxServer, SandboxStore
 
+from rm_pipelines_tests.conftest import SANDBOX_AS_OF as AS_OF
+
 UNITS, SEED = 60, 11
 USER, PASSWORD = "demo", "demo-password"
 PARTNER = "sandbox-partner-token"
@@ -21,14 +23,14 @@ PARTNER = "sandbox-partner-token"
 def sb_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The generated 60-unit portfolio, made once per session. Never mutate it: copy it (see sb_store_copy)."""
     path = tmp_path_factory.mktemp("sandbox-state") / "portfolio.sqlite"
-    SandboxStore.open(path, UNITS, SEED).close()
+    SandboxStore.open(path, UNITS, SEED, as_of=AS_OF).close()
     return path
 
 
 @pytest.fixture(scope="session")
 def sb_shared_store(sb_state: Path) -> SandboxStore:
     """A read-only store shared by the tests that only read."""
-    return SandboxStore.open(sb_state, UNITS, SEED)
+    return SandboxStore.open(sb_state, UNITS, SEED, as_of=AS_OF)
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def sb_store_copy(sb_state: Path, tmp_path: Path) -> SandboxStore:
     """A private, writable copy of the session portfolio."""
     path = tmp_path / "portfolio.sqlite"
     shutil.copy(sb_state, path)
-    store = SandboxStore.open(path, UNITS, SEED)
+    store = SandboxStore.open(path, UNITS, SEED, as_of=AS_OF)
     yield store
     store.close()
 

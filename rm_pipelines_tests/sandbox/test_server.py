@@ -4,11 +4,13 @@ against a plain-Python oracle over the store's records), ordering, fields, embed
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+
+from .conftest import AS_OF
 
 ERROR_MODEL_KEYS = {"UserMessage", "DeveloperMessage", "ErrorCode", "MoreInfoUri", "Exception", "Details",
                     "InnerException", "AdditionalData"}
@@ -104,9 +106,9 @@ def _expect(store, coll: str, pk: str, keep) -> list[int]:
     return [r[pk] for r in store.records(coll) if keep(r)]
 
 
-# a date inside the sandbox's history window (it is generated relative to now), so every date case selects
-# some rows but not all, whenever the tests run
-PIVOT = date.today() - timedelta(days=180)
+# a date inside the sandbox's history window (which ends on the pinned as-of day), so every date case selects
+# some rows but not all
+PIVOT = AS_OF - timedelta(days=180)
 P_ISO, P_US, P_TS = PIVOT.isoformat(), PIVOT.strftime("%m/%d/%Y"), f"{PIVOT.isoformat()}T00:00:00"
 
 OPERATOR_CASES = [

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from rm_pipelines import clock
 from rm_pipelines.sandbox import ChurnResult, SandboxStore
 from rm_pipelines.sandbox.timeutil import dt_key, key_add_tick, key_to_wire, parse_to_key
 
@@ -40,7 +40,7 @@ def test_generates_once_then_loads_and_regenerates_for_other_settings(tmp_path):
 def test_now_is_the_location_wall_clock(sb_shared_store):
     now = sb_shared_store.now()
     assert now.tzinfo is None
-    assert abs((datetime.now(NY).replace(tzinfo=None) - now).total_seconds()) < 5
+    assert abs((clock.now(NY).replace(tzinfo=None) - now).total_seconds()) < 5
 
 
 def test_loaded_state_equals_generated_state(sb_state, sb_shared_store):
