@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from rm_pipelines import clock
-
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 SANDBOX_UNITS = 60
@@ -23,21 +21,6 @@ SANDBOX_AS_OF = date(2026, 11, 16)
 PG_ADMIN_URL = os.environ.get("RM_PIPELINES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-password"
 PARTNER_TOKEN = "sandbox-partner-token"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--clock-offset-days", type=int, default=None, metavar="N",
-                     help=f"run the product and the sandbox N days ahead of the wall clock (sets {clock.OFFSET_ENV})")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    days = config.getoption("--clock-offset-days")
-    if days is not None:
-        os.environ[clock.OFFSET_ENV] = str(days)
-
-
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"clock: {clock.utcnow():%Y-%m-%d %H:%M} UTC (offset {clock.offset().days} days); sandbox as of {SANDBOX_AS_OF}"
 
 
 @pytest.fixture(scope="session")
