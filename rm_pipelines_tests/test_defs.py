@@ -12,6 +12,7 @@ from rm_pipelines.defs.resources import RentManagerResource, WarehouseResource
 from rm_pipelines.defs.sensors import org_registry_sensor
 from rm_pipelines.rentmanager.catalog import ENTITIES
 from rm_pipelines.warehouse.db import create_warehouse_engine
+from rm_pipelines_tests.conftest import SANDBOX_AS_OF
 
 
 def test_definitions_load_with_an_asset_per_catalog_entity():
@@ -165,8 +166,11 @@ def test_sync_job_evaluates_compliance_with_checks_and_keeps_the_ledger(registry
                  "warehouse": WarehouseResource(database_url=sqlite_url)}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("org", ["acme"])
+        # evaluated on the sandbox's as-of day: the planted findings are defined relative to it
+        config = {"ops": {"compliance_evaluation": {"config": {"as_of": SANDBOX_AS_OF.isoformat()}}}}
         runs = [dg.materialize([rentmanager_extract, estatecore_load, compliance_evaluation], instance=instance,
-                               partition_key="acme", resources=resources, raise_on_error=False) for _ in range(2)]
+                               partition_key="acme", resources=resources, run_config=config, raise_on_error=False)
+                for _ in range(2)]
         assert all(r.success for r in runs)
         mats = {m.asset_key.path[-1]: m.metadata for m in runs[0].asset_materializations_for_node("compliance_evaluation")}
         assert set(mats) == {"household_certifications", "unit_status", "program_status", "violations", "status"}
