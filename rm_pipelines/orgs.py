@@ -188,14 +188,23 @@ class Org(_Strict):
     def entity_names(self) -> list[str]:
         return [e.name for e in catalog.ENTITIES] if self.entities == "all" else list(self.entities)
 
-    def credentials(self) -> dict[str, str]:
-        """Read the secrets from the environment now; a missing variable is named in the error."""
+    def credential_env(self) -> dict[str, str]:
+        """Credential field → the name of the environment variable holding it."""
         auth = self.rentmanager.auth
         names = (
             {"partner_token": auth.partner_token_env}
             if auth.mode == "partner"
             else {"username": auth.username_env, "password": auth.password_env}
         )
+        return {k: str(v) for k, v in names.items()}
+
+    def missing_env(self) -> list[str]:
+        """Names of the credential environment variables that are unset or empty right now."""
+        return [env for env in self.credential_env().values() if not os.environ.get(env)]
+
+    def credentials(self) -> dict[str, str]:
+        """Read the secrets from the environment now; a missing variable is named in the error."""
+        names = self.credential_env()
         out, missing = {}, []
         for field, env in names.items():
             value = os.environ.get(env or "")

@@ -19,9 +19,11 @@ from sqlalchemy import Engine
 
 from .orgs import Org
 from .rentmanager.catalog import Entity, Stream, plan_streams
+from .rentmanager.catalog import get as catalog_get
 from .rentmanager.client import ClientStats, RentManagerClient
-from .rentmanager.errors import RentManagerError
+from .rentmanager.errors import AuthenticationError, RentManagerError
 from .warehouse import ops
+from .warehouse.locks import org_lock
 from .warehouse.raw import LandResult, RawLander
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ class EntityReport:
     seconds: float = 0.0
     watermark: datetime | None = None
     error: str | None = None
+    table_rows: int | None = None  # live rows the org holds in the rm_raw table after the run
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -69,6 +72,7 @@ class SyncReport:
     throttled: int = 0
     retries: int = 0
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # asked for, but not in the org's `entities:` selection
 
     @property
     def ok(self) -> bool:
@@ -103,6 +107,7 @@ class OrgSync:
         run_id: str | None,
         logger: logging.Logger | Any = log,
         on_entity_done: Callable[[EntityReport], None] | None = None,
+        lock_wait_seconds: float = 0.0,
     ) -> None:
         self.org = org
         self.engine = engine
@@ -110,44 +115,106 @@ class OrgSync:
         self.run_id = run_id
         self.log = logger
         self.on_entity_done = on_entity_done
+        self.lock_wait_seconds = lock_wait_seconds
         self.lander = RawLander(engine, org_id=org.id, run_id=run_id)
 
     def run(self, entity_names: Iterable[str], mode: Mode = "incremental") -> SyncReport:
-        names = list(entity_names)
-        report = SyncReport(org_id=self.org.id, mode=mode)
+        """Extract the named entities that the org's registry entry selects; whatever ends the run, its
+        `ops.sync_runs` row says `success` only when every stream of every location completed."""
+        allowed = set(self.org.entity_names)
+        requested = list(entity_names)
+        names = [n for n in requested if n in allowed]
+        report = SyncReport(org_id=self.org.id, mode=mode, skipped=[n for n in requested if n not in allowed])
+        if report.skipped:
+            self.log.info(f"org {self.org.id!r}: not syncing {', '.join(report.skipped)} (not in the registry's "
+                          "`entities:` selection)")
+        with org_lock(self.engine, self.org.id, holder=f"sync run {self.run_id or '(no run id)'}",
+                      wait_seconds=self.lock_wait_seconds):
+            return self._run_locked(names, mode, report)
+
+    def _run_locked(self, names: list[str], mode: Mode, report: SyncReport) -> SyncReport:
         started, t0 = ops.utcnow(), time.monotonic()
+        abandoned = ops.abandon_stale_sync_runs(self.engine, self.org.id, keep_run_id=self.run_id)
+        if abandoned:
+            self.log.warning(f"org {self.org.id!r}: marked {abandoned} earlier sync run(s) left 'running' by a process "
+                             "that died as abandoned")
         sync_run = ops.start_sync_run(self.engine, run_id=self.run_id or "", org_id=self.org.id, mode=mode)
-        streams = plan_streams(names)
-        selected = set(names)
         totals = ClientStats()
+        status = "failed"
         try:
-            for location in self.org.locations:
-                with self.client_factory(self.org, location.id, location.timezone) as client:
-                    workers = min(self.org.rentmanager.concurrency, len(streams)) or 1
-                    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"sync-{self.org.id}") as pool:
-                        futures = {
-                            pool.submit(self._run_stream, client, stream, selected, location.id, mode): stream
-                            for stream in streams
-                        }
-                        for future in as_completed(futures):
-                            for entity_report in future.result():
-                                _merge(report, entity_report, multi_location=len(self.org.locations) > 1)
-                                if entity_report.error:
-                                    report.errors.append(entity_report.error)
-                                elif self.on_entity_done:
-                                    self.on_entity_done(entity_report)
-                    for name in ("requests", "throttled", "retries", "reauthentications"):
-                        setattr(totals, name, getattr(totals, name) + getattr(client.stats, name))
+            self._sync_locations(names, mode, report, totals)
+            status = "success" if report.ok else "failed"
+        except BaseException as exc:  # recorded, then raised: the row never says success for a run that died
+            report.errors.append(f"org {self.org.id!r}: sync stopped: {type(exc).__name__}: {exc}")
+            status = "failed" if isinstance(exc, Exception) else "terminated"  # interrupts are BaseExceptions
+            raise
         finally:
             report.seconds = time.monotonic() - t0
             report.requests, report.throttled, report.retries = totals.requests, totals.throttled, totals.retries
             ops.finish_sync_run(
-                self.engine, sync_run, status="success" if report.ok else "failed",
+                self.engine, sync_run, status=status,
                 entities={k: v.as_dict() for k, v in report.entities.items()},
                 requests=totals.requests, throttled=totals.throttled, retries=totals.retries,
                 errors=report.errors, started_at=started,
             )
         return report
+
+    def _sync_locations(self, names: list[str], mode: Mode, report: SyncReport, totals: ClientStats) -> None:
+        streams = plan_streams(names)
+        selected = set(names)
+        if not streams:
+            return
+        for location in self.org.locations:
+            where = f"org {self.org.id!r} location {location.id}"
+            try:
+                client = self.client_factory(self.org, location.id, location.timezone)
+            except (ValueError, RentManagerError) as exc:  # RegistryError (missing env vars) is a ValueError
+                self._fail(report, f"{where}: cannot open a Rent Manager session: {exc}")
+                return
+            with client:
+                try:
+                    if not self._login(client, where, report):
+                        return  # the same credentials serve every location: one failed login stops the run
+                    self._run_streams(client, streams, selected, location.id, mode, report)
+                    if client.login_failure is not None:
+                        return  # a renewal was rejected mid-run: the other locations would be rejected too
+                finally:
+                    for name in ("requests", "throttled", "retries", "reauthentications"):
+                        setattr(totals, name, getattr(totals, name) + getattr(client.stats, name))
+        for entity_report in report.entities.values():
+            entity_report.table_rows = self.lander.live_count(catalog_get(entity_report.entity))
+
+    def _fail(self, report: SyncReport, message: str) -> None:
+        self.log.error(message)
+        report.errors.append(message)
+
+    def _login(self, client: RentManagerClient, where: str, report: SyncReport) -> bool:
+        """Authenticate once, before any stream; a failure is final for the run and says what to check."""
+        try:
+            client.authenticate()
+            return True
+        except AuthenticationError as exc:
+            auth = self.org.rentmanager.auth
+            names = ", ".join(self.org.credential_env().values())
+            self._fail(report, f"{where}: Rent Manager login failed and the run stops: {exc}; check the "
+                               f"environment variable(s) {names} (rentmanager.auth, mode {auth.mode})")
+        except (RentManagerError, OSError) as exc:
+            self._fail(report, f"{where}: Rent Manager login failed and the run stops: {exc}")
+        return False
+
+    def _run_streams(self, client: RentManagerClient, streams: list[Stream], selected: set[str], location_id: int,
+                     mode: Mode, report: SyncReport) -> None:
+        workers = min(self.org.rentmanager.concurrency, len(streams)) or 1
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"sync-{self.org.id}") as pool:
+            futures = {pool.submit(self._run_stream, client, stream, selected, location_id, mode): stream
+                       for stream in streams}
+            for future in as_completed(futures):
+                for entity_report in future.result():
+                    _merge(report, entity_report, multi_location=len(self.org.locations) > 1)
+                    if entity_report.error:
+                        report.errors.append(entity_report.error)
+                    elif self.on_entity_done:
+                        self.on_entity_done(entity_report)
 
     def _stream_mode(self, stream: Stream, selected: set[str], location_id: int, mode: Mode) -> tuple[str, datetime | None]:
         if mode == "full" or not stream.primary.incremental:

@@ -45,12 +45,14 @@ def _spec(entity: Entity) -> dg.AssetSpec:
 
 
 def _result(report: EntityReport) -> dg.MaterializeResult:
+    held = report.table_rows if report.table_rows is not None else report.rows
     return dg.MaterializeResult(
         asset_key=dg.AssetKey(["rentmanager", report.entity]),
         metadata={
-            "dagster/row_count": dg.MetadataValue.int(report.rows),
+            # the rows the org holds in rm_raw (what the table is), then what this run did to it
+            "dagster/row_count": dg.MetadataValue.int(held),
             "mode": report.mode,
-            "rows": report.rows,
+            "rows_this_run": report.rows,
             "inserted": report.inserted,
             "updated": report.updated,
             "unchanged": report.unchanged,
@@ -81,7 +83,9 @@ def rentmanager_extract(
     warehouse: WarehouseResource,
 ):
     org = rentmanager.org(context.partition_key)
-    selected = [e.name for e in ENTITIES if dg.AssetKey(e.asset_path) in context.selected_asset_keys]
+    allowed = set(org.entity_names)  # the registry's `entities:` selection
+    selected = [e.name for e in ENTITIES
+                if dg.AssetKey(e.asset_path) in context.selected_asset_keys and e.name in allowed]
     context.log.info(
         f"Syncing {len(selected)} Rent Manager entities of org {org.id!r} ({config.mode}) into {warehouse.display_url}"
     )
@@ -93,7 +97,8 @@ def rentmanager_extract(
             yield _result(entity_report)
     if report.errors:
         raise dg.Failure(
-            description=f"{len(report.errors)} Rent Manager stream(s) failed for org {org.id!r}:\n" + "\n".join(report.errors),
+            description=f"Rent Manager sync of org {org.id!r} failed ({len(report.errors)} error(s)):\n"
+                        + "\n".join(report.errors),
             metadata={"errors": dg.MetadataValue.json(report.errors), "requests": report.requests},
         )
     context.log.info(

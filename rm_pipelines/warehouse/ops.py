@@ -195,6 +195,23 @@ def start_sync_run(engine: Engine, *, run_id: str, org_id: str, mode: str) -> in
         return int(result.inserted_primary_key[0])
 
 
+def abandon_stale_sync_runs(engine: Engine, org_id: str, *, keep_run_id: str | None = None) -> int:
+    """Mark the org's sync runs still `running` as `abandoned` (call while holding the org's run lock: any other
+    run that says `running` then belongs to a process that died). Returns how many were marked."""
+    now = utcnow()
+    condition = and_(sync_runs.c.org_id == org_id, sync_runs.c.status == "running")
+    if keep_run_id:
+        condition = and_(condition, sync_runs.c.run_id != keep_run_id)
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(sync_runs).where(condition).values(
+                status="abandoned", finished_at=now,
+                errors=orjson.dumps(["the process running this sync ended without recording an outcome"]).decode(),
+            )
+        )
+        return int(result.rowcount or 0)
+
+
 def finish_sync_run(
     engine: Engine,
     sync_run_id: int,

@@ -201,6 +201,14 @@ class RawLander:
         return result
 
 
+    def live_count(self, entity: Entity) -> int:
+        """Rows of the org (all locations) in the entity's rm_raw table that are not flagged deleted."""
+        ph = "?" if self._sqlite else "%s"
+        with self.engine.connect() as conn:
+            return int(conn.exec_driver_sql(
+                f"SELECT count(*) FROM rm_raw.{entity.raw_table} WHERE org_id = {ph} AND deleted_at IS NULL",
+                (self.org_id,)).scalar_one())
+
     def mark_deleted(self, entity: Entity, location_id: int, seen: set[int]) -> int:
         """After a complete sync: flag rows whose keys Rent Manager no longer returns. Returns how many."""
         table = f"rm_raw.{entity.raw_table}"
