@@ -29,6 +29,24 @@ def _cmd_orgs_validate(args: argparse.Namespace) -> int:
     from .orgs import load_registry
 
     registry = load_registry(args.file)
+    if args.org:
+        registry.get(args.org)  # an unknown org is an error naming the known ones
+    errors = 0
+    for org in registry.organizations:
+        missing = org.missing_env()
+        if not missing:
+            continue
+        names = ", ".join(missing)
+        if org.rentmanager.is_embedded_sandbox:
+            print(f"note: org {org.id!r}: {names} not set; the embedded sandbox's demo user is used")
+        elif org.id == args.org:
+            print(f"error: org {org.id!r}: environment variable(s) {names} (rentmanager.auth) are not set", file=sys.stderr)
+            errors += 1
+        else:
+            print(f"warning: org {org.id!r}: environment variable(s) {names} (rentmanager.auth) are not set; "
+                  "its syncs will fail until they are", file=sys.stderr)
+    if errors:
+        return 1
     print(f"{args.file or 'registry'}: {len(registry.organizations)} organisation(s) OK: {', '.join(registry.ids)}")
     return 0
 
@@ -36,12 +54,10 @@ def _cmd_orgs_validate(args: argparse.Namespace) -> int:
 def _cmd_compliance_status(args: argparse.Namespace) -> int:
     from .settings import get_settings
     from .summary import print_compliance
-    from .warehouse.db import create_warehouse_engine
-    from .warehouse.raw import ensure_schema
+    from .warehouse.migrate import open_existing
 
-    engine = create_warehouse_engine(args.url or get_settings().database_url)
+    engine = open_existing(args.url or get_settings().database_url)  # read-only: creates nothing
     try:
-        ensure_schema(engine)
         found = print_compliance(sys.stdout, engine, args.org, include_corrected=not args.open_only)
     finally:
         engine.dispose()
@@ -69,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                              ("validate", _cmd_orgs_validate, "validate the registry and exit non-zero if it is invalid")):
         p = orgs.add_parser(name, help=text, description=text)
         p.add_argument("--file", help="registry file (default: RM_PIPELINES_ORGS or the bundled demo registry)")
+        if name == "validate":
+            p.add_argument("--org", help="the org about to be synced: its unset credential variables are errors "
+                                         "(exit 1); other orgs' are warnings")
         p.set_defaults(func=func)
 
     compliance = sub.add_parser("compliance", help="show an org's stored compliance status and findings").add_subparsers(
@@ -104,10 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith(noisy))
     from .orgs import RegistryError
     from .settings import SettingsError
+    from .warehouse.db import WarehouseMissingError
 
     try:
         return int(args.func(args) or 0)
-    except (RegistryError, SettingsError) as exc:
+    except (RegistryError, SettingsError, WarehouseMissingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

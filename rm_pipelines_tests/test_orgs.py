@@ -101,3 +101,35 @@ def test_compliance_settings_come_from_the_registry(tmp_path):
     agency = settings.agencies["MassHousing"]
     assert str(agency.hotma_adoption_date) == "2026-01-01" and agency.waive_recert_for_100pct
     assert settings.correction_days == 60 and settings.recert_buckets == (120, 90, 60, 30)
+
+
+TWO_ORGS = GOOD + """
+  - id: beta
+    name: Beta Homes
+    rentmanager:
+      company_code: beta
+      auth: {mode: user, username_env: BETA_RM_USER, password_env: BETA_RM_PASSWORD}
+    locations: [{id: 1}]
+"""
+
+
+def test_validate_reports_unset_credential_variables(tmp_path, monkeypatch, capsys):
+    from rm_pipelines.cli import main
+
+    path = write(tmp_path, TWO_ORGS)
+    for name in ("ACME_RM_PARTNER_TOKEN", "BETA_RM_USER", "BETA_RM_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BETA_RM_USER", "someone")
+    # no org named: every unset variable is a warning, the registry itself is valid
+    assert main(["orgs", "validate", "--file", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: org 'acme'" in err and "ACME_RM_PARTNER_TOKEN" in err
+    assert "warning: org 'beta'" in err and "BETA_RM_PASSWORD" in err and "BETA_RM_USER" not in err
+    # the org about to be synced: its unset variables are errors; the other org's stay warnings
+    assert main(["orgs", "validate", "--file", str(path), "--org", "beta"]) == 1
+    err = capsys.readouterr().err
+    assert "error: org 'beta'" in err and "BETA_RM_PASSWORD" in err and "warning: org 'acme'" in err
+    monkeypatch.setenv("BETA_RM_PASSWORD", "secret-value")
+    assert main(["orgs", "validate", "--file", str(path), "--org", "beta"]) == 0
+    captured = capsys.readouterr()
+    assert "secret-value" not in captured.out + captured.err

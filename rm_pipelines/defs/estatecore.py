@@ -130,6 +130,4 @@ def estatecore_load(
     for name in selected:
         report = load_table(engine, org=org, table=name, run_id=context.run.run_id, mode=config.mode,
                             quarantine_threshold=config.quarantine_threshold, log=context.log)
-        context.log.info(f"{org.id}/{name}: +{report.inserted} ~{report.updated} ={report.unchanged} "
-                         f"-{report.soft_deleted} quarantined {report.quarantined} ({report.seconds:.1f}s)")
         yield _result(report, engine, context.run.run_id)

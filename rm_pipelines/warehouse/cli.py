@@ -30,11 +30,20 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_current(args: argparse.Namespace) -> int:
+    from ..settings import get_settings
+    from .db import WarehouseMissingError, create_warehouse_engine
     from .migrate import current_revision, head_revision
 
-    engine = _engine(args.url)
-    current = current_revision(engine)
     head = head_revision()
+    try:  # read-only: never create the database, its files or schemas
+        engine = create_warehouse_engine(args.url or get_settings().database_url, existing_only=True)
+    except WarehouseMissingError as exc:
+        print(f"current: (no database); head: {head}  → {exc}")
+        return 1
+    try:
+        current = current_revision(engine)
+    finally:
+        engine.dispose()
     print(f"current: {current or '(not migrated)'}; head: {head}" + ("" if current == head else "  → run `rm-pipelines db upgrade`"))
     return 0 if current == head else 1
 

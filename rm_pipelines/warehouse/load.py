@@ -334,7 +334,7 @@ class _Loader:
 
     # ------------------------------------------------------------------------------------------ run
     def run(self) -> LoadReport:
-        t0 = time.monotonic()
+        self._t0 = time.monotonic()
         bulk = False
         try:
             if not self.sqlite:
@@ -352,7 +352,6 @@ class _Loader:
                 if bulk:
                     self._ensure_foreign_keys()
         self._finish()
-        self.report.seconds = time.monotonic() - t0
         return self.report
 
     # ------------------------------------------------------------------------------------------ foreign keys
@@ -438,10 +437,11 @@ class _Loader:
         r.preview = preview(self.engine, self.spec.name, self.org.id, PREVIEW_ROWS)
         r.column_schema = column_schema(self.spec.name)
         r.lineage = self.mapping.lineage()
+        r.seconds = time.monotonic() - self._t0
         self.info(
             f"{self.org.id}/{self.spec.name}: {r.inserted} inserted, {r.updated} updated, {r.unchanged} unchanged, "
             f"{r.soft_deleted} soft-deleted, {r.revived} revived, {r.quarantined} quarantined, {r.skipped} out of scope; "
-            f"{r.rows_in_table} live rows, quality {r.quality_score:.4f}"
+            f"{r.rows_in_table} live rows, quality {r.quality_score:.4f} ({r.seconds:.1f}s)"
         )
 
     # ------------------------------------------------------------------------------------------ sources
