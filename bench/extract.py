@@ -26,7 +26,7 @@ def run_scenario(url: str, units: int, limit: int | None, entities: list[str] | 
     from rm_pipelines.defs.resources import RentManagerResource
     from rm_pipelines.orgs import load_registry
     from rm_pipelines.rentmanager.catalog import ENTITIES
-    from rm_pipelines.sync import OrgSync
+    from rm_pipelines.flows.extract import OrgSync
     from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.warehouse.raw import ensure_schema
 

@@ -280,6 +280,7 @@ def load_registry(path: Path | str | None = None) -> Registry:
 
 def _with_mappings_checked(registry: Registry, path: Path) -> Registry:
     """Resolve mapping files beside the registry and compile every org's mapping, so a bad one fails at load."""
+    from .quality.models import known_fields
     from .warehouse.mapping import MappingError, validate_org_mappings
 
     orgs = []
@@ -288,7 +289,7 @@ def _with_mappings_checked(registry: Registry, path: Path) -> Registry:
             org = org.model_copy(update={"mappings": str((path.parent / org.mappings).resolve())})
         if org.mappings:
             try:
-                validate_org_mappings(org)
+                validate_org_mappings(org, known_fields)
             except MappingError as exc:
                 raise RegistryError(f"{path.name}: {exc}") from None
         orgs.append(org)

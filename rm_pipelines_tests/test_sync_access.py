@@ -13,7 +13,7 @@ from rm_pipelines.orgs import load_registry
 from rm_pipelines.rentmanager.catalog import ENTITIES
 from rm_pipelines.rentmanager.client import RentManagerClient
 from rm_pipelines.rentmanager.ratelimit import RequestBudget
-from rm_pipelines.sync import OrgSync
+from rm_pipelines.flows.extract import OrgSync
 from rm_pipelines.warehouse import ops
 from rm_pipelines.warehouse.db import create_warehouse_engine
 from rm_pipelines.warehouse.locks import OrgBusyError, org_lock

@@ -5,8 +5,8 @@ from typing import Literal
 
 import dagster as dg
 
+from ..flows.extract import EntityReport, OrgSync
 from ..rentmanager.catalog import ENTITIES, Entity
-from ..sync import EntityReport, OrgSync
 from ..warehouse.raw import RAW_SCHEMA
 from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource

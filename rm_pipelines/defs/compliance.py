@@ -15,6 +15,7 @@ from .. import clock
 from ..compliance.checks import CheckOutcome
 from ..compliance.portfolio import compliance_answer
 from ..compliance.violations import FORM_8823_LINES
+from ..flows.evaluate import OrgEvaluation, evaluate_org
 from ..settings import get_settings
 from ..warehouse import compliance_store as store
 from ..warehouse.read import preview_markdown
@@ -108,7 +109,7 @@ def _as_of(config: ComplianceConfig, timezone: str) -> date:
     return clock.today(timezone)
 
 
-def _findings_markdown(evaluation: store.OrgEvaluation, limit: int = 50) -> str:
+def _findings_markdown(evaluation: OrgEvaluation, limit: int = 50) -> str:
     rows = []
     first = sorted(evaluation.result.findings, key=lambda f: (f.status == "corrected", f.severity, f.code))[:limit]
     for f in first:
@@ -127,7 +128,7 @@ def _status_markdown(overall: list) -> str:
     return preview_markdown(rows, max_width=80)
 
 
-def _results(ev: store.OrgEvaluation, as_of: date) -> dict[str, dict]:
+def _results(ev: OrgEvaluation, as_of: date) -> dict[str, dict]:
     r = ev.result
     due = Counter(h.due_bucket for h in r.households)
     units = r.units
@@ -198,7 +199,7 @@ def compliance_evaluation(
     as_of = _as_of(config, org.locations[0].timezone)
     context.log.info(f"Evaluating compliance of org {org.id!r} on {as_of} from {warehouse.display_url}")
     try:
-        ev = store.evaluate_org(warehouse.engine, org, as_of=as_of, run_id=context.run.run_id,
+        ev = evaluate_org(warehouse.engine, org, as_of=as_of, run_id=context.run.run_id,
                                 data_dir=get_settings().data_dir)
     except store.ComplianceStoreError as exc:
         raise dg.Failure(str(exc)) from None

@@ -6,10 +6,11 @@ the quarantined share exceeds the threshold, WARN otherwise) and `expectations` 
 
 import dagster as dg
 
+from ..flows.load import LoadReport, load_table
 from ..quality.gx_suites import record_result, run_suite, suite_names
 from ..rentmanager.catalog import ENTITIES
 from ..warehouse import tables as T
-from ..warehouse.load import LoadReport, load_table
+from ..warehouse.mapping import default_mapping
 from ..warehouse.read import column_schema
 from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource
@@ -29,7 +30,7 @@ class LoadConfig(dg.Config):
 
 def _lineage(spec: T.TableSpec) -> dg.TableColumnLineage:
     deps: dict[str, list[dg.TableColumnDep]] = {}
-    for column, sources in spec.lineage().items():
+    for column, sources in default_mapping(spec.name).lineage().items():
         out = []
         for source in sources:
             if source.startswith("UDF "):  # "UDF Unit 'BIN'"

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .churn import churn as run_churn
 from .responses import json_obj
 from .timeutil import wire
 
@@ -47,7 +48,7 @@ def admin_routes(api: SandboxApi) -> list[Route]:
         except (ValueError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
             return json_obj({"error": str(exc)}, 400)
         result = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: api.store.churn(changes, deletes, None if seed is None else int(seed)))
+            None, lambda: run_churn(api.store, changes, deletes, None if seed is None else int(seed)))
         return json_obj(result.to_dict())
 
     async def stats(request: Request) -> Response:

@@ -16,14 +16,10 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import catalog
-from .admin import admin_routes
 from .auth import Token, TokenCapReached, TokenStore
 from .config import SandboxConfig, Stats
 from .faults import Faults
@@ -461,43 +457,3 @@ def _link_header(request: Request, number: int, size: int, last: int) -> str:
         links.append(f'<{url(number + 1)}>; rel="next"')
     links.append(f'<{url(last)}>; rel="last"')
     return ", ".join(links)
-
-
-class _StatsMiddleware:
-    """Counts every API response by status and by path (IDs folded to {id}); admin calls are not counted."""
-
-    def __init__(self, app: ASGIApp, stats: Stats) -> None:
-        self.app = app
-        self.stats = stats
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith("/_sandbox"):
-            await self.app(scope, receive, send)
-            return
-        key = "/" + "/".join("{id}" if s.isdigit() else s for s in path.split("/") if s)
-        recorded = False
-
-        async def wrapped(message: Message) -> None:
-            nonlocal recorded
-            if message["type"] == "http.response.start" and not recorded:
-                recorded = True
-                self.stats.record(key, int(message["status"]))
-            await send(message)
-
-        await self.app(scope, receive, wrapped)
-
-
-def create_app(store: SandboxStore, config: SandboxConfig | None = None, faults: Faults | None = None,
-               stats: Stats | None = None) -> Starlette:
-    """The ASGI app. `config`, `faults` and `stats` are live objects: changing them changes behaviour at once."""
-    config = config or SandboxConfig()
-    faults = faults or Faults(seed=config.fault_seed)
-    stats = stats or Stats()
-    api = SandboxApi(store, config, faults, stats)
-    methods = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
-    routes = admin_routes(api) + [Route("/{path:path}", api.handle, methods=methods)]
-    app = Starlette(routes=routes)
-    app.state.api = api
-    app.add_middleware(_StatsMiddleware, stats=stats)
-    return app

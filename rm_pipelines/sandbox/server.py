@@ -10,7 +10,7 @@ from types import TracebackType
 
 import uvicorn
 
-from .app import create_app
+from .asgi import create_app
 from .config import SandboxConfig, Stats
 from .faults import Faults
 from .store import SandboxStore

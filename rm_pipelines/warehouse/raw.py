@@ -19,7 +19,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 from .. import clock
 from ..rentmanager.catalog import ENTITIES, Entity

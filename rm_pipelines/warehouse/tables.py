@@ -19,9 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .transforms import (
+    SCALE as SCALE,  # exact kinds → stored decimal places, applied by the transforms
+)
+
 Kind = Literal["int", "bigint", "text", "money", "decimal", "date", "datetime", "bool", "json"]
 KINDS: tuple[str, ...] = ("int", "bigint", "text", "money", "decimal", "date", "datetime", "bool", "json")
-SCALE = {"money": 2, "decimal": 4}
 DEFAULT_TRANSFORM = {
     "int": "int", "bigint": "int", "text": "text", "money": "money", "decimal": "number", "date": "date",
     "datetime": "local_datetime", "bool": "bool", "json": "identity",
@@ -111,12 +114,6 @@ class TableSpec:
     @property
     def source_assets(self) -> list[list[str]]:
         return [["rentmanager", s] for s in self.sources]
-
-    def lineage(self) -> dict[str, list[str]]:
-        """Default column lineage: EstateCore column → Rent Manager fields (`Entity.Field` / `UDF Unit 'BIN'`)."""
-        from .mapping import default_mapping
-
-        return default_mapping(self.name).lineage()
 
 
 def c(name: str, kind: str, field: str | None = None, **kw: Any) -> Column:

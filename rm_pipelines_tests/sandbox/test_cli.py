@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from rm_pipelines.sandbox import SandboxStore
-from rm_pipelines.sandbox.cli import default_state_file, main, register
+from rm_pipelines.cli.sandbox import default_state_file, main, register
 
 from .conftest import PARTNER, SEED, UNITS
 
@@ -75,7 +75,7 @@ def test_churn_and_faults_against_a_running_server(rw_server, capsys):
 def test_serve_runs_until_ctrl_c(sb_state, tmp_path):
     path = tmp_path / "state.sqlite"
     shutil.copy(sb_state, path)
-    cmd = [sys.executable, "-m", "rm_pipelines.sandbox.cli", "sandbox", "serve", "--units", str(UNITS), "--seed",
+    cmd = [sys.executable, "-m", "rm_pipelines.cli.sandbox", "sandbox", "serve", "--units", str(UNITS), "--seed",
            str(SEED), "--state", str(path), "--port", "0", "--rate-limit", "0"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONUNBUFFERED": "1"})

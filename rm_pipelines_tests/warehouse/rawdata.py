@@ -1,6 +1,6 @@
 """Realistic rm_raw contents for warehouse tests: the sandbox generator's portfolio, shaped the way the
 extraction lands it (embedded lists exploded into their own entities, UDFs per parent, allocations riding
-payments), written through `RawLander` exactly like `rm_pipelines.sync` does."""
+payments), written through `RawLander` exactly like `rm_pipelines.flows.extract` does."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rm_pipelines.rentmanager.catalog import ENTITIES, Entity, get
-from rm_pipelines.sync import _rows
+from rm_pipelines.flows.extract import _rows
 from rm_pipelines.warehouse.raw import RawLander
 
 NOW = datetime(2026, 11, 1, 12, 0, 0)

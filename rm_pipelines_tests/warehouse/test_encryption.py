@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from rm_pipelines.warehouse import crypto, ops
 from rm_pipelines.warehouse.keys import rotate_all
-from rm_pipelines.warehouse.load import load_all
+from rm_pipelines.flows.load import load_all
 from rm_pipelines.warehouse.read import read_frame
 from rm_pipelines.warehouse.sensitive import protect_raw, reveal_raw
 from rm_pipelines_tests.warehouse import rawdata
@@ -170,7 +170,7 @@ def test_demo_key_file_is_generated_private_and_rotates(tmp_path, monkeypatch):
     token = ring.encrypt("secret")
     assert crypto.get_keyring().decrypt(token) == "secret"
 
-    from rm_pipelines.warehouse.cli import register
+    from rm_pipelines.cli.warehouse import register
     import argparse
 
     parser = argparse.ArgumentParser()

@@ -9,13 +9,13 @@ from collections.abc import Sequence
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from ..demo import run_demo
 
     return 0 if run_demo(org_id=args.org, mode="full" if args.full else "incremental") else 1
 
 
 def _cmd_orgs_list(args: argparse.Namespace) -> int:
-    from .orgs import load_registry
+    from ..orgs import load_registry
 
     registry = load_registry(args.file)
     for org in registry.organizations:
@@ -26,7 +26,7 @@ def _cmd_orgs_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_orgs_validate(args: argparse.Namespace) -> int:
-    from .orgs import load_registry
+    from ..orgs import load_registry
 
     registry = load_registry(args.file)
     if args.org:
@@ -52,9 +52,9 @@ def _cmd_orgs_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_compliance_status(args: argparse.Namespace) -> int:
-    from .settings import get_settings
-    from .summary import print_compliance
-    from .warehouse.migrate import open_existing
+    from ..settings import get_settings
+    from ..summary import print_compliance
+    from ..warehouse.migrate import open_existing
 
     engine = open_existing(args.url or get_settings().database_url)  # read-only: creates nothing
     try:
@@ -102,9 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--url", help="warehouse URL (default: ESTATECORE_DATABASE_URL or the SQLite file in the data dir)")
     status.set_defaults(func=_cmd_compliance_status)
 
-    from .compliance import cli as compliance_cli
-    from .sandbox import cli as sandbox_cli
-    from .warehouse import cli as warehouse_cli
+    from . import limits as compliance_cli
+    from . import sandbox as sandbox_cli
+    from . import warehouse as warehouse_cli
 
     for module in (sandbox_cli, warehouse_cli, compliance_cli):
         module.register(sub)
@@ -121,9 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # GX resets its own loggers' levels when it builds a context; filter at the handler instead.
         for handler in logging.getLogger().handlers:
             handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith(noisy))
-    from .orgs import RegistryError
-    from .settings import SettingsError
-    from .warehouse.db import WarehouseMissingError
+    from ..orgs import RegistryError
+    from ..settings import SettingsError
+    from ..warehouse.db import WarehouseMissingError
 
     try:
         return int(args.func(args) or 0)

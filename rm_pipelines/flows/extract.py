@@ -17,14 +17,14 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
-from .orgs import Org
-from .rentmanager.catalog import Entity, Stream, plan_streams
-from .rentmanager.catalog import get as catalog_get
-from .rentmanager.client import ClientStats, RentManagerClient
-from .rentmanager.errors import AuthenticationError, RentManagerError
-from .warehouse import ops
-from .warehouse.locks import org_lock
-from .warehouse.raw import LandResult, RawLander
+from ..orgs import Org
+from ..rentmanager.catalog import Entity, Stream, plan_streams
+from ..rentmanager.catalog import get as catalog_get
+from ..rentmanager.client import ClientStats, RentManagerClient
+from ..rentmanager.errors import AuthenticationError, RentManagerError
+from ..warehouse import ops
+from ..warehouse.locks import org_lock
+from ..warehouse.raw import LandResult, RawLander
 
 log = logging.getLogger(__name__)
 

@@ -105,9 +105,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_serve(args: argparse.Namespace) -> int:
     from rm_pipelines.settings import get_settings
 
-    from .config import SandboxConfig
-    from .server import SandboxServer
-    from .store import SandboxStore
+    from ..sandbox.config import SandboxConfig
+    from ..sandbox.server import SandboxServer
+    from ..sandbox.store import SandboxStore
 
     state = args.state or default_state_file(args.units, args.seed)
     print(f"Loading sandbox portfolio ({args.units} units, seed {args.seed}) from {state} ...", flush=True)
@@ -156,7 +156,8 @@ def cmd_churn(args: argparse.Namespace) -> int:
             return 1
         result = resp.json()
     else:
-        from .store import SandboxStore
+        from ..sandbox.churn import churn
+        from ..sandbox.store import SandboxStore
 
         state = args.state or default_state_file(args.units, args.portfolio_seed)
         if not state.exists():
@@ -164,7 +165,7 @@ def cmd_churn(args: argparse.Namespace) -> int:
             return 1
         units, seed = _read_meta(state)
         store = SandboxStore.open(state, units, seed)
-        result = store.churn(args.changes, args.deletes, args.seed).to_dict()
+        result = churn(store, args.changes, args.deletes, args.seed).to_dict()
         store.close()
     print(orjson.dumps(_summary(result), option=orjson.OPT_INDENT_2).decode())
     return 0
@@ -227,7 +228,7 @@ def cmd_faults(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point: python -m rm_pipelines.sandbox.cli sandbox serve ..."""
+    """Standalone entry point: python -m rm_pipelines.cli.sandbox sandbox serve ..."""
     parser = argparse.ArgumentParser(prog="rm-pipelines")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -2,7 +2,7 @@
 
 Wire it into the main CLI with::
 
-    from rm_pipelines.compliance import cli as compliance_cli
+    from rm_pipelines.cli import limits as compliance_cli
     compliance_cli.register(subparsers)      # subparsers = parser.add_subparsers(...)
     args = parser.parse_args(); return args.func(args)
 
@@ -24,7 +24,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from . import hud_files, limits_store
+from ..compliance import hud_files, limits_store
 
 KNOWN_EFFECTIVE_DATES: dict[tuple[str, int], date] = {
     ("mtsp", 2026): date(2026, 5, 1),
@@ -108,7 +108,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point: ``python -m rm_pipelines.compliance.cli limits …``."""
+    """Standalone entry point: ``python -m rm_pipelines.cli.limits limits …``."""
     parser = argparse.ArgumentParser(prog="rm-pipelines")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
