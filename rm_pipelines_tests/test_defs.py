@@ -25,6 +25,15 @@ def test_definitions_load_with_an_asset_per_catalog_entity():
     assert {k.path[-1] for k in keys if k.path[0] == "compliance"} == {
         "household_certifications", "unit_status", "program_status", "violations", "status"}
     assert defs.resolve_sensor_def("org_registry_sensor") is not None
+    # schedules read their cron in the org's time zone
+    assert {s.execution_timezone for s in defs.schedules} == {"America/New_York"}
+    # the EstateCore tables sit in a few domain groups, so the lineage reads at a glance
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(k).group_name for k in keys if k.path[0] == "estatecore"}
+    assert groups == {"portfolio", "residents_and_leases", "ledger", "maintenance_and_vendors", "owners",
+                      "associations_and_commercial"}
+    job_keys = defs.resolve_job_def("rentmanager_sync").asset_layer.selected_asset_keys
+    assert {k for k in keys if k.path[0] in ("rentmanager", "estatecore", "compliance")} <= set(job_keys)
 
 
 def _materialize(instance, registry_file, sqlite_url, selection=None, mode="incremental"):

@@ -50,9 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     sub.required = True
 
     imp = sub.add_parser("import", help="import a HUD file (CSV or XLSX) as a new stored version")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--kind", required=True, choices=hud_files.KINDS)
-    imp.add_argument("--fiscal-year", required=True, type=int)
+    imp.add_argument("file", type=Path, help="the HUD file as published (CSV or XLSX)")
+    imp.add_argument("--kind", required=True, choices=hud_files.KINDS,
+                     help="which HUD table the file holds: " + ", ".join(hud_files.KINDS))
+    imp.add_argument("--fiscal-year", required=True, type=int, help="HUD fiscal year of the file, e.g. 2026")
     imp.add_argument("--effective-date", type=_iso_date, help="HUD effective date (YYYY-MM-DD)")
     imp.add_argument("--released-date", type=_iso_date, help="HUD release date, for the 45-day rule (default: effective date)")
     imp.add_argument("--sheet", help="XLSX worksheet (default: the first)")
@@ -60,9 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
 
     lst = sub.add_parser("list", help="list stored reference-data versions")
-    lst.add_argument("--kind", choices=hud_files.KINDS)
+    lst.add_argument("--kind", choices=hud_files.KINDS, help="only this kind of table (default: all)")
     lst.add_argument("--json", action="store_true", help="print JSON lines")
-    lst.add_argument("--data-dir", type=Path)
+    lst.add_argument("--data-dir", type=Path, help="override the data dir (default: RM_PIPELINES_DATA_DIR)")
     lst.set_defaults(func=cmd_list)
     return limits
 

@@ -79,6 +79,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                        f"(default {units})")
     churn.add_argument("--portfolio-seed", type=int, default=seed,
                        help=f"portfolio seed for the default state file (default {seed})")
+    churn.add_argument("--json", action="store_true",
+                       help="print the result as JSON (counts and the ids touched) instead of a summary")
     churn.set_defaults(func=cmd_churn)
 
     faults = sub.add_parser(
@@ -167,8 +169,28 @@ def cmd_churn(args: argparse.Namespace) -> int:
         store = SandboxStore.open(state, units, seed)
         result = churn(store, args.changes, args.deletes, args.seed).to_dict()
         store.close()
-    print(orjson.dumps(_summary(result), option=orjson.OPT_INDENT_2).decode())
+    if args.json:
+        print(orjson.dumps(_summary(result), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(_readable(result, args.url or str(state)))
     return 0
+
+
+def _counts(ids_by_collection: dict[str, list[int]]) -> str:
+    items = sorted(((k, len(v)) for k, v in ids_by_collection.items() if v), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{name} {n}" for name, n in items) or "none"
+
+
+def _readable(result: dict, where: str) -> str:
+    edited = sum(len(v) for v in result["changed"].values())
+    deleted = sum(len(v) for v in result["deleted"].values())
+    return "\n".join([
+        f"Churned the sandbox at {where}:",
+        f"  edited  {edited:>6} record(s): {_counts(result['changed'])}",
+        f"  deleted {deleted:>6} record(s): {_counts(result['deleted'])}",
+        "An incremental sync picks up the edits (their UpdateDate moved forward); a full sync flags the deleted "
+        "keys. --json lists the ids.",
+    ])
 
 
 def _read_meta(state: Path) -> tuple[int, int]:

@@ -59,7 +59,7 @@ def _spec(spec: T.TableSpec) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=spec.asset_key,
         description=spec.description,
-        group_name="estatecore",
+        group_name=spec.domain,
         kinds={"sql"},
         skippable=True,
         partitions_def=org_partitions,

@@ -112,6 +112,11 @@ class TableSpec:
         return ["estatecore", self.name]
 
     @property
+    def domain(self) -> str:
+        """The business domain the table belongs to (`DOMAINS`)."""
+        return DOMAIN_OF[self.name]
+
+    @property
     def source_assets(self) -> list[list[str]]:
         return [["rentmanager", s] for s in self.sources]
 
@@ -592,6 +597,19 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
+
+# The business domain of each table: the lineage graph and the UI group tables by it.
+DOMAINS: dict[str, tuple[str, ...]] = {
+    "portfolio": ("properties", "buildings", "unit_types", "units", "market_rents", "udf_values"),
+    "residents_and_leases": ("residents", "household_members", "leases", "lease_terms", "prospects", "subsidies",
+                             "resident_subsidies"),
+    "ledger": ("charge_types", "charges", "payments", "payment_allocations", "credits", "recurring_charges"),
+    "maintenance_and_vendors": ("work_orders", "vendors"),
+    "owners": ("owners", "ownerships"),
+    "associations_and_commercial": ("hoa_violations", "hoa_boards", "hoa_board_members", "cam_setups",
+                                    "cam_amortizations", "retail_sales"),
+}
+DOMAIN_OF: dict[str, str] = {table: domain for domain, tables in DOMAINS.items() for table in tables}
 assert len(BY_NAME) == len(TABLES), "table names must be unique"
 
 # UDF source entity → parent type (and back).

@@ -49,7 +49,8 @@ def test_default_state_file_follows_settings(monkeypatch, tmp_path):
 def test_churn_a_state_file(sb_state, tmp_path, capsys):
     path = tmp_path / "state.sqlite"
     shutil.copy(sb_state, path)
-    assert main(["sandbox", "churn", "--state", str(path), "--changes", "12", "--deletes", "3", "--seed", "1"]) == 0
+    assert main(["sandbox", "churn", "--state", str(path), "--changes", "12", "--deletes", "3", "--seed", "1",
+                 "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert sum(out["changed"].values()) == 12
     store = SandboxStore.open(path, UNITS, SEED)
@@ -59,7 +60,7 @@ def test_churn_a_state_file(sb_state, tmp_path, capsys):
 
 
 def test_churn_and_faults_against_a_running_server(rw_server, capsys):
-    assert main(["sandbox", "churn", "--url", rw_server.url, "--changes", "5", "--deletes", "1"]) == 0
+    assert main(["sandbox", "churn", "--url", rw_server.url, "--changes", "5", "--deletes", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert sum(out["changed"].values()) == 5
     assert main(["sandbox", "faults", "--url", rw_server.url, "--429-storm", "2", "--latency", "0.01",
@@ -103,3 +104,13 @@ def test_serve_runs_until_ctrl_c(sb_state, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_churn_prints_a_readable_summary_by_default(rw_server, capsys):
+    assert main(["sandbox", "churn", "--url", rw_server.url, "--changes", "7", "--deletes", "2", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert f"Churned the sandbox at {rw_server.url}:" in out
+    edited = next(line for line in out.splitlines() if line.strip().startswith("edited"))
+    assert " 7 record(s): " in edited and "{" not in out
+    deleted = next(line for line in out.splitlines() if line.strip().startswith("deleted"))
+    assert int(deleted.split()[1]) >= 2  # cascades (a deleted contact's UDF values) count too
