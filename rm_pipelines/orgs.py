@@ -67,6 +67,9 @@ class RentManagerConfig(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     concurrency: Annotated[int, Field(ge=1, le=16)] = 4
     incremental_overlap_minutes: Annotated[int, Field(ge=0)] = 10
+    max_delete_share: Annotated[float, Field(gt=0, le=1)] = 0.2
+    """A full sync refuses to flag more than this share of an entity's rows deleted in one run (at least 10 rows)
+    unless the run allows a mass delete."""
 
     @model_validator(mode="after")
     def _where(self) -> RentManagerConfig:

@@ -98,6 +98,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     faults.add_argument("--drop-rate", type=float, metavar="R", help="cut this fraction of responses (0..1)")
     faults.add_argument("--malformed", metavar="RESOURCE:PAGE",
                         help="answer that page (e.g. Charges:3) with truncated JSON; 'off' clears it")
+    faults.add_argument("--short-page", metavar="RESOURCE:PAGE:N",
+                        help="answer that page with its last N rows left out (headers unchanged): a lying server")
+    faults.add_argument("--404-page", dest="not_found_page", metavar="RESOURCE:PAGE",
+                        help="answer that page with 404 (no X-Total-Results)")
+    faults.add_argument("--delete-before-page", metavar="RESOURCE:PAGE:N",
+                        help="hard-delete the N lowest keys of the collection just before serving that page")
     faults.add_argument("--expire-tokens", action="store_true", help="invalidate every API token issued so far")
     faults.add_argument("--reset", action="store_true", help="clear all faults first")
     faults.set_defaults(func=cmd_faults)
@@ -241,6 +247,16 @@ def cmd_faults(args: argparse.Namespace) -> int:
                 print("--malformed takes RESOURCE:PAGE, e.g. Charges:3", file=sys.stderr)
                 return 2
             body["malformed_page"] = [resource, int(page)]
+    for key, value, parts in (("short_page", args.short_page, 3), ("not_found_page", args.not_found_page, 2),
+                              ("delete_before_page", args.delete_before_page, 3)):
+        if value is None:
+            continue
+        items = value.split(":")
+        if len(items) != parts or not all(i.isdigit() for i in items[1:]):
+            print(f"--{key.replace('_', '-')} takes {'RESOURCE:PAGE:N' if parts == 3 else 'RESOURCE:PAGE'}",
+                  file=sys.stderr)
+            return 2
+        body[key] = [items[0], *(int(i) for i in items[1:])]
     if args.expire_tokens:
         body["expire_tokens"] = True
     url = args.url.rstrip("/") + "/_sandbox/faults"

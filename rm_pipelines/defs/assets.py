@@ -17,7 +17,10 @@ RAW_COLUMN_SCHEMA = dg.TableSchema(columns=[dg.TableColumn(name, type_) for name
 class ExtractConfig(dg.Config):
     mode: Literal["incremental", "full"] = "incremental"
     """incremental: UpdateDate ≥ watermark − overlap (entities without a change field are always full);
-    full: everything, and keys that disappeared are flagged deleted."""
+    full: everything, and keys that disappeared (confirmed by key) are flagged deleted."""
+    allow_mass_delete: bool = False
+    """Let a full sync flag more than the registry's `max_delete_share` of an entity deleted (a property sold).
+    Without it such a run flags nothing and fails, so a server that answers short pages cannot empty a table."""
 
 
 def _spec(entity: Entity) -> dg.AssetSpec:
@@ -58,6 +61,8 @@ def _result(report: EntityReport) -> dg.MaterializeResult:
             "unchanged": report.unchanged,
             "quarantined": report.quarantined,
             "marked_deleted": report.marked_deleted,
+            "confirmed_present": report.confirmed_present,
+            "mass_delete": report.mass_delete,
             "pages": report.pages,
             "requests": report.requests,
             "throttled_429": report.throttled,
@@ -89,7 +94,8 @@ def rentmanager_extract(
     context.log.info(
         f"Syncing {len(selected)} Rent Manager entities of org {org.id!r} ({config.mode}) into {warehouse.display_url}"
     )
-    sync = OrgSync(org, warehouse.engine, rentmanager.open_client, run_id=context.run.run_id, logger=context.log)
+    sync = OrgSync(org, warehouse.engine, rentmanager.open_client, run_id=context.run.run_id, logger=context.log,
+                   allow_mass_delete=config.allow_mass_delete)
     report = sync.run(selected, mode=config.mode)
     for name in selected:
         entity_report = report.entities.get(name)

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 Mode = Literal["incremental", "full"]
 ClientFactory = Callable[[Org, int, str], RentManagerClient]  # (org, location_id, timezone) -> client
 PROGRESS_EVERY_PAGES = 50
+CONFIRM_CHUNK = 200  # keys per `Key,in,(…)` request: well inside URL length limits
+MASS_DELETE_MIN_ROWS = 10  # below this many flagged keys the share bound does not apply
 
 
 class SyncError(RuntimeError):
@@ -55,6 +57,9 @@ class EntityReport:
     watermark: datetime | None = None
     error: str | None = None
     table_rows: int | None = None  # live rows the org holds in the rm_raw table after the run
+    confirmed_present: int = 0  # keys a full walk missed that Rent Manager still returned when asked by key
+    refused_deletes: int = 0  # deletes refused by the mass-delete bound
+    mass_delete: bool = False  # a delete beyond the bound that the run allowed
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -108,6 +113,7 @@ class OrgSync:
         logger: logging.Logger | Any = log,
         on_entity_done: Callable[[EntityReport], None] | None = None,
         lock_wait_seconds: float = 0.0,
+        allow_mass_delete: bool = False,
     ) -> None:
         self.org = org
         self.engine = engine
@@ -116,6 +122,7 @@ class OrgSync:
         self.log = logger
         self.on_entity_done = on_entity_done
         self.lock_wait_seconds = lock_wait_seconds
+        self.allow_mass_delete = allow_mass_delete
         self.lander = RawLander(engine, org_id=org.id, run_id=run_id)
 
     def run(self, entity_names: Iterable[str], mode: Mode = "incremental") -> SyncReport:
@@ -277,19 +284,94 @@ class OrgSync:
                     r.error = message
                     _fill(r, totals[r.entity], stats, time.monotonic() - t0)
                 return list(reports.values())
-        for entity in targets:
-            report = reports[entity.name]
-            result = totals[entity.name]
-            if stream_mode == "full":
-                report.marked_deleted = self.lander.mark_deleted(entity, location_id, seen[entity.name])
-            watermark = totals[primary.name].max_update_date if primary.name in totals else carrier_max
-            ops.advance_watermark(
-                self.engine, org_id=self.org.id, location_id=location_id, entity=entity.name,
-                watermark=watermark if entity.incremental or entity.via else None, mode=stream_mode, run_id=self.run_id,
-            )
-            report.watermark = ops.get_watermark(self.engine, self.org.id, location_id, entity.name)
-            _fill(report, result, stats, time.monotonic() - t0)
+            for entity in targets:
+                report = reports[entity.name]
+                if stream_mode == "full":
+                    try:
+                        self._flag_deleted(client, stream, entity, location_id, seen[entity.name], report)
+                    except (RentManagerError, OSError, ValueError) as exc:
+                        report.error = (f"org {self.org.id!r} entity {entity.name!r} location {location_id}: "
+                                        f"{exc} (nothing was flagged deleted; the watermark did not move)")
+                    if report.error:
+                        self.log.error(report.error)
+                        _fill(report, totals[entity.name], stats, time.monotonic() - t0)
+                        continue
+                watermark = totals[primary.name].max_update_date if primary.name in totals else carrier_max
+                ops.advance_watermark(
+                    self.engine, org_id=self.org.id, location_id=location_id, entity=entity.name,
+                    watermark=watermark if entity.incremental or entity.via else None, mode=stream_mode,
+                    run_id=self.run_id,
+                )
+                report.watermark = ops.get_watermark(self.engine, self.org.id, location_id, entity.name)
+                _fill(report, totals[entity.name], stats, time.monotonic() - t0)
         return list(reports.values())
+
+    def _flag_deleted(self, client: RentManagerClient, stream: Stream, entity: Entity, location_id: int,
+                      seen: set[int], report: EntityReport) -> None:
+        """After a complete full walk: flag the stored keys Rent Manager no longer has.
+
+        A key the walk did not see is only a candidate (a delete elsewhere may have shifted it to a page already
+        read): each candidate is asked for again by key, and only keys that are still not returned are flagged.
+        Flagging more than `max_delete_share` of the entity's rows (and at least MASS_DELETE_MIN_ROWS) in one
+        run is refused unless the run allows a mass delete — a lying server must not empty a table.
+        """
+        absent = self.lander.absent_keys(entity, location_id, seen)
+        if not absent:
+            return
+        present = self._still_present(client, stream, entity, absent)
+        gone = [key for key, _parent in absent if key not in present]
+        report.confirmed_present = len(absent) - len(gone)
+        if report.confirmed_present:
+            self.log.info(f"{self.org.id}/{entity.name}: {report.confirmed_present} key(s) missing from the pages "
+                          "were confirmed present by key and stay live")
+        if not gone:
+            return
+        live = self.lander.live_count(entity, location_id)
+        share = len(gone) / live if live else 1.0
+        limit = self.org.rentmanager.max_delete_share
+        if len(gone) >= MASS_DELETE_MIN_ROWS and share > limit and not self.allow_mass_delete:
+            report.error = (f"org {self.org.id!r} entity {entity.name!r} location {location_id}: the full sync would "
+                            f"flag {len(gone)} of {live} rows deleted ({share:.0%} > rentmanager.max_delete_share "
+                            f"{limit:.0%}); nothing was flagged. If Rent Manager really deleted them (a property "
+                            "sold), run the full sync again with allow_mass_delete")
+            report.refused_deletes = len(gone)
+            return
+        report.marked_deleted = self.lander.mark_deleted_keys(entity, location_id, gone)
+        if share > limit:
+            report.mass_delete = True
+            self.log.warning(f"{self.org.id}/{entity.name}: mass delete allowed by the run: {len(gone)} of {live} "
+                             "rows flagged deleted")
+
+    def _still_present(self, client: RentManagerClient, stream: Stream, entity: Entity,
+                       absent: list[tuple[int, int | None]]) -> set[int]:
+        """The candidate keys Rent Manager still returns, asked for by key (children: by re-reading their
+        parents with the embedded list)."""
+        present: set[int] = set()
+        if entity.explode:
+            primary = stream.primary
+            parents = sorted({parent for _key, parent in absent if parent is not None})
+            for chunk in _chunks(parents, CONFIRM_CHUNK):
+                for page in client.iter_pages(
+                    primary.path, filters=[*primary.filters, (entity.parent_key, "in", chunk)],
+                    fields=primary.fields or None, embeds=stream.embeds or None,
+                    page_size=self.org.rentmanager.page_size,
+                ):
+                    present.update(r[entity.key] for r in _rows(entity, page, ())
+                                   if isinstance(r, dict) and isinstance(r.get(entity.key), int))
+            # a child whose parent is unknown cannot be asked for: it stays live rather than be flagged blindly
+            present.update(key for key, parent in absent if parent is None)
+            return present
+        keys = sorted(key for key, _parent in absent)
+        for chunk in _chunks(keys, CONFIRM_CHUNK):
+            for page in client.iter_pages(entity.path, filters=[*entity.filters, (entity.key, "in", chunk)],
+                                          fields=[entity.key], page_size=self.org.rentmanager.page_size):
+                present.update(r[entity.key] for r in page if isinstance(r, dict) and isinstance(r.get(entity.key), int))
+        return present
+
+
+def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
 
 
 def _max_cursor(page: list[dict], cursor: str, client: RentManagerClient, current: datetime | None) -> datetime | None:

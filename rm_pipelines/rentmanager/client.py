@@ -39,6 +39,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 from .dates import parse_rm_datetime
 from .errors import (
     AuthenticationError,
+    IncompleteCollectionError,
     MalformedResponseError,
     RentManagerError,
     TransportError,
@@ -387,8 +388,8 @@ class RentManagerClient:
         try:
             response = self.request("GET", path, params=params, page=page_number)
         except RentManagerError as exc:
-            if exc.status == 404:
-                return Page([], number=page_number, total_results=0, status=404)
+            if exc.status == 404:  # "no records" for a collection; its count is unknown (callers check)
+                return Page([], number=page_number, total_results=None, status=404)
             raise
         data = self._json(response, "GET", path, page_number)
         if data is None:
@@ -420,36 +421,64 @@ class RentManagerClient:
         start_page: int = 1,
         prefetch: bool = True,
     ) -> Iterator[Page]:
-        """Every page of a collection, in order, stopping at a short or empty page.
+        """Every page of a collection, in order; the pages add up to what the server said, or it raises.
 
+        With `X-Total-Results`, a page must hold every row its own header promises (`min(pageSize, total −
+        rows before it)`) and the walk ends when the header says nothing is left. Without it, a short page ends
+        the walk only after a probe of the next page comes back empty. A page that holds fewer rows than promised,
+        or rows after a short page, raises IncompleteCollectionError naming the page: a caller must not take
+        such a walk as the whole collection (a full sync would flag the missing keys as deleted).
         With `prefetch`, the next page is requested while the caller works on the current one.
         """
         filters, fields, embeds, ordering = (list(x) if x else None for x in (filters, fields, embeds, ordering))
+        path = "/" + resource.strip("/")
         fetch = lambda n: self.get_page(  # noqa: E731
             resource, n, filters=filters, fields=fields, embeds=embeds, ordering=ordering, page_size=page_size
         )
-        if not prefetch:
-            number = start_page
-            while True:
-                page = fetch(number)
-                if page:
-                    yield page
-                if len(page) < page_size:
-                    return
-                number += 1
         # The prefetch thread counts into the caller's stats scope too.
         submit = lambda pool, n: pool.submit(contextvars.copy_context().run, fetch, n)  # noqa: E731
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"rm-{resource}") as pool:
-            pending: Future[Page] = submit(pool, start_page)
-            while True:
+            pending: Future[Page] | None = submit(pool, start_page)
+            known_total: int | None = None  # the latest X-Total-Results seen
+            while pending is not None:
                 page = pending.result()
-                full = len(page) >= page_size
-                if full:
+                pending = None
+                before = (page.number - 1) * page_size
+                if page.total_results is not None:
+                    known_total = page.total_results
+                    expected = max(0, min(page_size, known_total - before))
+                    if len(page) < expected:
+                        raise self._incomplete(path, page, f"it holds {len(page)} rows where its X-Total-Results "
+                                                           f"({known_total}) promises {expected}")
+                    more = before + len(page) < known_total
+                elif known_total is not None and len(page) < min(page_size, max(0, known_total - before)):
+                    # no header on this page (e.g. a 404 or an empty 204), but an earlier page promised rows here
+                    raise self._incomplete(path, page, f"it holds {len(page)} rows although X-Total-Results "
+                                                       f"({known_total}) of an earlier page promised more")
+                else:
+                    more = len(page) >= page_size
+                if len(page) > page_size:
+                    raise self._incomplete(path, page, f"it holds {len(page)} rows, more than pageSize {page_size}")
+                if more and prefetch:
                     pending = submit(pool, page.number + 1)
                 if page:
                     yield page
-                if not full:
-                    return
+                if more:
+                    if pending is None:
+                        pending = submit(pool, page.number + 1)
+                    continue
+                if page.total_results is None and len(page) < page_size and (page or page.number > start_page):
+                    # a short or empty page without a count ends the walk only when the next page is empty too
+                    probe = fetch(page.number + 1)
+                    if probe:
+                        raise self._incomplete(path, page, f"it holds {len(page)} of pageSize {page_size} rows "
+                                                           f"but page {probe.number} has {len(probe)} more")
+
+    @staticmethod
+    def _incomplete(path: str, page: Page, why: str) -> RentManagerError:
+        return IncompleteCollectionError(
+            f"Rent Manager call GET {path} page {page.number} is incomplete: {why}; the collection was not read "
+            "whole", method="GET", path=path, status=page.status, page=page.number)
 
     def iter_records(self, resource: str, **kwargs: Any) -> Iterator[dict]:
         for page in self.iter_pages(resource, **kwargs):

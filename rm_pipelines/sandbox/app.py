@@ -289,6 +289,12 @@ class SandboxApi:
         fields = parse_fields(self.store, coll, params.get("fields"))
         embeds = parse_embeds(coll, params.get("embeds"))
         size, number = page_size_number(params)
+        resource = request.url.path.strip("/").split("/")[0]
+        if self.faults.take_page_fault("not_found_page", resource, number):
+            return error_model(404, "No records were found.", "Injected sandbox fault: page not found.", 404)
+        doomed = self.faults.take_page_fault("delete_before_page", resource, number)
+        if doomed:
+            self.store.delete(coll, self.store.sorted_ids(coll)[:doomed[2]], missing_ok=True)
         ordering = params.get("orderingoptions") or params.get("orderby")
         ids = select_ids(self.store, coll, params.get("filters"), ordering, self.tz, base, base_key, base_deps)
         total = len(ids)
@@ -296,10 +302,14 @@ class SandboxApi:
         page_ids = ids[start:start + size]
         last = max(1, math.ceil(total / size))
         headers = {"X-Total-Results": str(total), "Link": _link_header(request, number, size, last)}
+        if not self.config.total_results_header:
+            headers = {}
         if not page_ids:
             return self._empty(headers)
+        short = self.faults.take_page_fault("short_page", resource, number)
+        if short:
+            page_ids = page_ids[:max(0, len(page_ids) - short[2])]
         body = self.renderer.page(coll, page_ids, fields, embeds)
-        resource = request.url.path.strip("/").split("/")[0]
         if self.faults.take_malformed(resource, number):
             self.stats.count("malformed")
             body = truncate_json(body)

@@ -19,6 +19,7 @@ class SandboxConfig:
     rate_limit_per_minute: int | None = 500  # None = unlimited
     empty_status: int = 204  # 204 | 200 (body "[]") | 404, for a collection GET with no rows
     partial_content_206: bool = True  # answer 206 while more pages remain
+    total_results_header: bool = True  # send X-Total-Results (and Link) on collection pages
     webhook_url: str | None = None
     corporate_id: str = "sandbox"
     fault_seed: int = 0

@@ -113,7 +113,8 @@ def land(engine, org_id: str, p: dict[str, list[dict]], *, run_id: str = "land-1
         results[entity.name] = lander.land(entity, location_id, rows, TZ)
         if full:
             seen = {r[entity.key] for r in rows if isinstance(r, dict) and isinstance(r.get(entity.key), int)}
-            results[entity.name].deleted = lander.mark_deleted(entity, location_id, seen)
+            gone = [key for key, _parent in lander.absent_keys(entity, location_id, seen)]
+            results[entity.name].deleted = lander.mark_deleted_keys(entity, location_id, gone)
     return results
 
 
