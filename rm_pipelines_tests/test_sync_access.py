@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
@@ -218,3 +219,59 @@ def test_the_org_lock_is_released_when_its_process_dies(sqlite_url, tmp_path):
     child.wait()
     with org_lock(engine, "acme", wait_seconds=5):
         pass
+
+
+def _concurrent(*calls):
+    """Start the calls 0.2 s apart in threads; their results or exceptions, in order."""
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 — the test inspects it
+            results[i] = exc
+
+    threads = []
+    for i, call in enumerate(calls):
+        threads.append(threading.Thread(target=run, args=(i, call)))
+        threads[-1].start()
+        time.sleep(0.2)
+    for t in threads:
+        t.join()
+    return results
+
+
+SOME = ["properties", "units", "tenants", "charge_types", "charges"]
+TABLES = ["properties", "units", "residents", "charge_types", "charges"]
+
+
+def _assert_two_runs_of_an_org_never_overlap(registry_file, url, sandbox):
+    from rm_pipelines.flows.load import load_all
+    from rm_pipelines.warehouse.read import live_count
+
+    engine = engine_for(url)
+    sandbox.faults.latency_seconds = 0.05  # a sync that takes a while, as on a real account
+    first, second = _concurrent(
+        lambda: run_sync(registry_file, engine, "run-a", client_factory(Sleeps()), names=SOME),
+        lambda: run_sync(registry_file, engine, "run-b", client_factory(Sleeps()), names=SOME),
+    )
+    sandbox.faults.latency_seconds = 0
+    assert first.ok and isinstance(second, OrgBusyError)
+    org = load_registry(registry_file).get("acme")
+    loads = _concurrent(lambda: load_all(engine, org=org, run_id="load-a", tables=TABLES),
+                        lambda: load_all(engine, org=org, run_id="load-b", tables=TABLES))
+    assert sum(isinstance(r, OrgBusyError) for r in loads) == 1
+    for table in ("residents", "charges"):  # the audit log has exactly one insert per inserted row
+        with engine.connect() as conn:
+            inserts = conn.execute(text("SELECT count(*) FROM ops.audit_log WHERE org_id = 'acme' AND "
+                                        "table_name = :t AND action = 'insert'"), {"t": table}).scalar_one()
+        assert inserts == live_count(engine, table, "acme") > 0, table
+
+
+def test_two_runs_of_an_org_never_overlap_on_sqlite(registry_file, sqlite_url, sandbox):
+    _assert_two_runs_of_an_org_never_overlap(registry_file, sqlite_url, sandbox)
+
+
+@pytest.mark.postgres
+def test_two_runs_of_an_org_never_overlap_on_postgresql(registry_file, pg_url, sandbox):
+    _assert_two_runs_of_an_org_never_overlap(registry_file, pg_url, sandbox)
