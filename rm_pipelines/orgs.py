@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -25,6 +26,7 @@ from .rentmanager import catalog
 EMBEDDED_SANDBOX = "embedded-sandbox"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class RegistryError(ValueError):
@@ -45,7 +47,9 @@ class AuthConfig(_Strict):
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
         if value is not None and not ENV_NAME.match(value):
-            raise ValueError(f"{value!r} is not an environment variable name (the registry holds names, not secrets)")
+            # the value may be a secret pasted by mistake: name the key, never echo the value
+            raise ValueError("is not an environment variable name (letters, digits and _): the registry holds the "
+                             "names of the variables that hold secrets, never the secrets themselves")
         return value
 
     @model_validator(mode="after")
@@ -67,6 +71,8 @@ class RentManagerConfig(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     concurrency: Annotated[int, Field(ge=1, le=16)] = 4
     incremental_overlap_minutes: Annotated[int, Field(ge=0)] = 10
+    allow_insecure: bool = False
+    """Allow an `http://` base URL to a host other than this machine (credentials would travel in clear)."""
     max_delete_share: Annotated[float, Field(gt=0, le=1)] = 0.2
     """A full sync refuses to flag more than this share of an entity's rows deleted in one run (at least 10 rows)
     unless the run allows a mass delete."""
@@ -77,6 +83,11 @@ class RentManagerConfig(_Strict):
             raise ValueError("give exactly one of base_url or company_code")
         if self.base_url and self.base_url != EMBEDDED_SANDBOX and not re.match(r"^https?://", self.base_url):
             raise ValueError(f"base_url {self.base_url!r} must start with https:// (or be {EMBEDDED_SANDBOX!r})")
+        if self.base_url and self.base_url.startswith("http://") and not self.allow_insecure:
+            host = (urlsplit(self.base_url).hostname or "").lower()
+            if host not in LOOPBACK_HOSTS:
+                raise ValueError(f"base_url {self.base_url!r} is plain http to {host!r}: credentials would travel in "
+                                 "clear; use https:// (set allow_insecure: true only for a trusted test server)")
         return self
 
     @property

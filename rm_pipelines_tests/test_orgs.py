@@ -133,3 +133,30 @@ def test_validate_reports_unset_credential_variables(tmp_path, monkeypatch, caps
     assert main(["orgs", "validate", "--file", str(path), "--org", "beta"]) == 0
     captured = capsys.readouterr()
     assert "secret-value" not in captured.out + captured.err
+
+
+def test_a_secret_pasted_as_a_variable_name_is_never_echoed(tmp_path):
+    pasted = "Zq9-secret!Value"
+    path = write(tmp_path, GOOD.replace("partner_token_env: ACME_RM_PARTNER_TOKEN", f"partner_token_env: '{pasted}'"))
+    with pytest.raises(RegistryError) as info:
+        load_registry(path)
+    assert "rentmanager.auth.partner_token_env" in str(info.value) and "org 'acme'" in str(info.value)
+    assert pasted not in str(info.value) and "Zq9" not in str(info.value)
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("http://acme.api.rentmanager.com", False),
+    ("http://10.0.0.5:8765", False),
+    ("https://acme.api.rentmanager.com", True),
+    ("http://127.0.0.1:8765", True),
+    ("http://localhost:8765", True),
+])
+def test_plain_http_is_refused_outside_this_machine(tmp_path, url, ok):
+    text = GOOD.replace("company_code: acme", f"base_url: '{url}'")
+    if ok:
+        assert load_registry(write(tmp_path, text)).get("acme").rentmanager.url == url
+        return
+    with pytest.raises(RegistryError, match="credentials would travel in clear"):
+        load_registry(write(tmp_path, text))
+    allowed = text.replace(f"base_url: '{url}'", f"base_url: '{url}'\n      allow_insecure: true")
+    assert load_registry(write(tmp_path, allowed)).get("acme").rentmanager.allow_insecure

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from datetime import date
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-password"
+ADMIN_TOKEN_ENV = "RM_SANDBOX_ADMIN_TOKEN"
 
 
 def default_state_file(units: int, seed: int) -> Path:
@@ -61,6 +63,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     serve.add_argument("--token-absolute-seconds", type=float, default=86400,
                        help="API token absolute lifetime (default 86400)")
     serve.add_argument("--timezone", default="America/New_York", help="location time zone (default America/New_York)")
+    serve.add_argument("--admin-token", default=None, help="token the /_sandbox/ admin routes require (default: env "
+                       f"{ADMIN_TOKEN_ENV}, else a random one printed at start; required off loopback)")
     serve.set_defaults(func=cmd_serve)
 
     churn = sub.add_parser(
@@ -74,6 +78,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     churn.add_argument("--seed", type=int, default=None, help="churn seed (default: derived from the data)")
     target = churn.add_mutually_exclusive_group()
     target.add_argument("--url", help="a running sandbox, e.g. http://127.0.0.1:8765")
+    churn.add_argument("--admin-token", default=None,
+                       help=f"the running sandbox's admin token (default: env {ADMIN_TOKEN_ENV})")
     target.add_argument("--state", type=Path, help="a state file (default: the one for --units/--portfolio-seed)")
     churn.add_argument("--units", type=int, default=units, help=f"portfolio units for the default state file "
                        f"(default {units})")
@@ -88,6 +94,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Change the fault settings of a running sandbox (they apply to API routes, not /_sandbox/). "
                     "Without options, prints the current settings.")
     faults.add_argument("--url", required=True, help="the running sandbox, e.g. http://127.0.0.1:8765")
+    faults.add_argument("--admin-token", default=None,
+                        help=f"the running sandbox's admin token (default: env {ADMIN_TOKEN_ENV})")
     faults.add_argument("--429-storm", dest="storm", type=int, metavar="N", help="answer the next N requests with 429")
     faults.add_argument("--5xx-next", dest="error_next", type=int, metavar="N",
                         help="answer the next N requests with a 5xx")
@@ -113,6 +121,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_serve(args: argparse.Namespace) -> int:
     from rm_pipelines.settings import get_settings
 
+    from ..sandbox.admin import ADMIN_HEADER
     from ..sandbox.config import SandboxConfig
     from ..sandbox.server import SandboxServer
     from ..sandbox.store import SandboxStore
@@ -130,8 +139,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         webhook_url=args.webhook_url,
         token_idle_seconds=args.token_idle_seconds,
         token_absolute_seconds=args.token_absolute_seconds,
+        admin_token=args.admin_token or os.environ.get(ADMIN_TOKEN_ENV) or None,
     )
-    server = SandboxServer(store, config, host=args.host, port=args.port)
+    try:
+        server = SandboxServer(store, config, host=args.host, port=args.port)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     server.bind()  # bind first so the printed URL carries the real port
     records = sum(store.count(c) for c in store.collections())
     print(f"Rent Manager sandbox on {server.url}  ({records:,} records)")
@@ -139,6 +153,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
           f"{{\"Username\": \"{DEMO_USER}\", \"Password\": \"{DEMO_PASSWORD}\"}}")
     print(f"  partner    : header X-RM12API-PartnerToken: {config.partner_tokens[0]}")
     print(f"  admin      : {server.url}/_sandbox/stats  /_sandbox/faults  /_sandbox/config  /_sandbox/churn")
+    print(f"               header {ADMIN_HEADER}: {config.admin_token}  (or --admin-token / {ADMIN_TOKEN_ENV} "
+          "for `sandbox churn|faults --url`)")
     print("Ctrl-C to stop.", flush=True)
     try:
         server.serve_forever()
@@ -158,9 +174,11 @@ def cmd_churn(args: argparse.Namespace) -> int:
         body: dict[str, Any] = {"changes": args.changes, "deletes": args.deletes}
         if args.seed is not None:
             body["seed"] = args.seed
-        resp = httpx.post(args.url.rstrip("/") + "/_sandbox/churn", json=body, timeout=300)
+        resp = httpx.post(args.url.rstrip("/") + "/_sandbox/churn", json=body, timeout=300,
+                          headers=_admin_headers(args))
         if resp.status_code != 200:
-            print(f"churn failed: HTTP {resp.status_code} {resp.text}", file=sys.stderr)
+            hint = f" (give the server's --admin-token or {ADMIN_TOKEN_ENV})" if resp.status_code == 404 else ""
+            print(f"churn failed: HTTP {resp.status_code} {resp.text}{hint}", file=sys.stderr)
             return 1
         result = resp.json()
     else:
@@ -197,6 +215,12 @@ def _readable(result: dict, where: str) -> str:
         "An incremental sync picks up the edits (their UpdateDate moved forward); a full sync flags the deleted "
         "keys. --json lists the ids.",
     ])
+
+
+def _admin_headers(args: argparse.Namespace) -> dict[str, str]:
+    from ..sandbox.admin import ADMIN_HEADER
+
+    return {ADMIN_HEADER: args.admin_token or os.environ.get(ADMIN_TOKEN_ENV, "")}
 
 
 def _read_meta(state: Path) -> tuple[int, int]:
@@ -260,7 +284,13 @@ def cmd_faults(args: argparse.Namespace) -> int:
     if args.expire_tokens:
         body["expire_tokens"] = True
     url = args.url.rstrip("/") + "/_sandbox/faults"
-    resp = httpx.post(url, json=body, timeout=30) if body else httpx.get(url, timeout=30)
+    headers = _admin_headers(args)
+    resp = httpx.post(url, json=body, timeout=30, headers=headers) if body else httpx.get(url, timeout=30,
+                                                                                          headers=headers)
+    if resp.status_code == 404:
+        print(f"the sandbox at {args.url} refused the admin token (give --admin-token or {ADMIN_TOKEN_ENV})",
+              file=sys.stderr)
+        return 1
     print(resp.text)
     return 0 if resp.status_code == 200 else 1
 

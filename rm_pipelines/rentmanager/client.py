@@ -357,7 +357,7 @@ class RentManagerClient:
             where = f"{method} {path}" + (f" (page {page})" if page is not None else "")
             raise MalformedResponseError(
                 f"Rent Manager call {where} returned a body that is not valid JSON ({exc}); "
-                f"{len(response.content)} bytes starting {response.content[:80]!r}",
+                f"{len(response.content)} bytes (not quoted: they can hold personal data)",
                 method=method, path=path, status=response.status_code, page=page,
             ) from exc
 

@@ -41,6 +41,7 @@ class Column:
     required: bool = False
     default: Any = None
     sensitive: bool = False
+    pii: bool = False  # names a person (resident, household member, owner, prospect): masked wherever shown
     udf: str | None = None  # the UDF (by name) that feeds this typed attribute by default
     ref: str | None = None  # parent EstateCore table (foreign key on org_id, location_id, <this> → parent natural key)
     description: str = ""
@@ -82,6 +83,10 @@ class TableSpec:
     @property
     def sensitive_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.sensitive)
+
+    @property
+    def pii_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.pii)
 
     @property
     def refs(self) -> tuple[Column, ...]:
@@ -241,16 +246,16 @@ TABLES: tuple[TableSpec, ...] = (
         "residents", "Residents (tenants, homeowners, commercial tenants) with certification data", ("tenants",),
         (
             c("display_id", "int", "TenantDisplayID"),
-            c("name", "text", "Name", required=True),
-            c("first_name", "text", "FirstName"),
-            c("last_name", "text", "LastName"),
+            c("name", "text", "Name", pii=True, required=True),
+            c("first_name", "text", "FirstName", pii=True),
+            c("last_name", "text", "LastName", pii=True),
             c("is_company", "bool", "IsCompany", default=False),
             c("status", "text", "Status"),
             c("property_rm_id", "bigint", "PropertyID", ref="properties"),
             c("rent_due_day", "int", "RentDueDay"),
             c("rent_period", "text", "RentPeriod"),
             c("comment", "text", "Comment"),
-            c("street", "text", "Addresses[primary].Street"),
+            c("street", "text", "Addresses[primary].Street", pii=True),
             c("city", "text", "Addresses[primary].City"),
             c("state", "text", "Addresses[primary].State", transform="upper"),
             c("postal_code", "text", "Addresses[primary].PostalCode"),
@@ -277,17 +282,17 @@ TABLES: tuple[TableSpec, ...] = (
         ("contacts",),
         (
             c("resident_rm_id", "bigint", "ParentID", required=True, ref="residents"),
-            c("first_name", "text", "FirstName"),
-            c("last_name", "text", "LastName"),
-            c("middle_name", "text", "MiddleName"),
+            c("first_name", "text", "FirstName", pii=True),
+            c("last_name", "text", "LastName", pii=True),
+            c("middle_name", "text", "MiddleName", pii=True),
             c("is_primary", "bool", "IsPrimary", default=False),
             c("is_active", "bool", "IsActive", default=True),
             c("contact_type_rm_id", "bigint", "ContactTypeID"),
             c("applicant_type", "text", "ApplicantType"),
             c("date_of_birth", "date", "DateOfBirth", sensitive=True),
             c("ssn_last4", "text", "FederalTaxID", transform="ssn_last4", sensitive=True),
-            c("email", "text", "Email", transform="email"),
-            c("employer", "text", "Employer"),
+            c("email", "text", "Email", pii=True, transform="email"),
+            c("employer", "text", "Employer", pii=True),
             c("annual_income", "money", "AnnualIncome", sensitive=True),
             c("comment", "text", "Comment"),
             c("relationship", "text", udf="Relationship",
@@ -471,8 +476,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "owners", "Owners", ("owners",),
         (
-            c("name", "text", "Name", required=True),
-            c("display_name", "text", "DisplayName"),
+            c("name", "text", "Name", pii=True, required=True),
+            c("display_name", "text", "DisplayName", pii=True),
             c("status", "text", "Status"),
             c("comment", "text", "Comment"),
         ),
@@ -491,9 +496,9 @@ TABLES: tuple[TableSpec, ...] = (
         "prospects", "Prospects", ("prospects",),
         (
             c("property_rm_id", "bigint", "PropertyID", ref="properties"),
-            c("name", "text", "Name"),
-            c("first_name", "text", "FirstName"),
-            c("last_name", "text", "LastName"),
+            c("name", "text", "Name", pii=True),
+            c("first_name", "text", "FirstName", pii=True),
+            c("last_name", "text", "LastName", pii=True),
             c("status", "text", "ProspectStatus"),
             c("application_date", "date", "ApplicationDate"),
             c("people_count", "int", "PeopleCount"),

@@ -41,7 +41,7 @@ def client(sandbox, **kwargs) -> RentManagerClient:
 
 
 def auth_calls(sandbox) -> int:
-    return httpx.get(f"{sandbox.url}/_sandbox/stats").json()["by_path"].get("/Authentication/AuthorizeUser", 0)
+    return httpx.get(f"{sandbox.url}/_sandbox/stats", headers=sandbox.admin_headers).json()["by_path"].get("/Authentication/AuthorizeUser", 0)
 
 
 # -- auth -------------------------------------------------------------------------------------------------
@@ -255,11 +255,14 @@ def test_dropped_connection_is_retried(sandbox):
 
 
 def test_malformed_page_fails_naming_resource_and_page(sandbox):
-    sandbox.faults.malformed_page = ("Charges", 2)
+    sandbox.faults.malformed_page = ("Tenants", 1)
     with client(sandbox) as rm, pytest.raises(MalformedResponseError) as info:
-        for _ in rm.iter_pages("Charges", page_size=100):
+        for _ in rm.iter_pages("Tenants", page_size=100):
             pass
-    assert info.value.page == 2 and "GET /Charges (page 2)" in str(info.value)
+    assert info.value.page == 1 and "GET /Tenants (page 1)" in str(info.value)
+    # the body is not quoted: it holds residents' names
+    names = [t["LastName"] for t in sandbox.store.records("Tenants")[:100] if t.get("LastName")]
+    assert names and not any(n in str(info.value) for n in names) and "TenantID" not in str(info.value)
 
 
 # -- writes -------------------------------------------------------------------------------------------------
