@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .compliance.model import AgencySettings, ComplianceSettings
 from .rentmanager import catalog
+from .settings import BUNDLED_ORGS_FILE
 
 EMBEDDED_SANDBOX = "embedded-sandbox"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -272,6 +273,60 @@ def _format_error(path: Path, data: Any, error: ValidationError) -> str:
     return "invalid organisation registry " + str(path) + "\n  " + "\n  ".join(lines)
 
 
+def _validated(path: Path, data: Any) -> Registry:
+    try:
+        registry = Registry.model_validate(data)
+    except ValidationError as exc:
+        raise RegistryError(_format_error(path, data, exc)) from None
+    return _with_mappings_checked(registry, path)
+
+
+def _writable(path: Path) -> None:
+    if path.resolve() == BUNDLED_ORGS_FILE.resolve():
+        raise RegistryError(f"{path} is the bundled demo registry; point RM_PIPELINES_ORGS (or --file) at your own "
+                            "registry file (it is created if it does not exist)")
+
+
+def add_org(path: Path | str, entry: dict[str, Any]) -> Org:
+    """Add one org (a registry entry as a dict) to the registry file, validated exactly like a load; the file is
+    created when missing and rewritten only when the whole registry still validates (the old one is kept as
+    `<file>.bak`). Returns the new org."""
+    path = Path(path)
+    _writable(path)
+    data = yaml.safe_load(path.read_text()) if path.exists() else None
+    data = data if isinstance(data, dict) else {"organizations": []}
+    orgs = data.setdefault("organizations", [])
+    if any(isinstance(o, dict) and o.get("id") == entry.get("id") for o in orgs):
+        raise RegistryError(f"org {entry.get('id')!r} is already in {path}")
+    orgs.append(entry)
+    registry = _validated(path, data)
+    _write(path, data)
+    return registry.get(str(entry["id"]))
+
+
+def remove_org(path: Path | str, org_id: str) -> None:
+    """Take an org out of the registry file (its data stays in the warehouse)."""
+    path = Path(path)
+    _writable(path)
+    registry = load_registry(path)
+    registry.get(org_id)  # an unknown org is an error naming the known ones
+    data = yaml.safe_load(path.read_text())
+    data["organizations"] = [o for o in data["organizations"] if o.get("id") != org_id]
+    _validated(path, data)
+    _write(path, data)
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.with_name(path.name + ".bak").write_text(path.read_text())
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("# rm_pipelines organisation registry: who we sync, how, and the NAMES of the environment variables\n"
+                   "# that hold their secrets (never the secrets themselves).\n"
+                   + yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True))
+    tmp.replace(path)
+
+
 def load_registry(path: Path | str | None = None) -> Registry:
     """Load and validate the registry (default: settings' RM_PIPELINES_ORGS or the bundled demo registry)."""
     if path is None:
@@ -285,11 +340,7 @@ def load_registry(path: Path | str | None = None) -> Registry:
         raise RegistryError(f"organisation registry {path} does not exist (set RM_PIPELINES_ORGS)") from None
     except yaml.YAMLError as exc:
         raise RegistryError(f"organisation registry {path} is not valid YAML: {exc}") from None
-    try:
-        registry = Registry.model_validate(data)
-    except ValidationError as exc:
-        raise RegistryError(_format_error(path, data, exc)) from None
-    return _with_mappings_checked(registry, path)
+    return _validated(path, data)
 
 
 def _with_mappings_checked(registry: Registry, path: Path) -> Registry:

@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--full", action="store_true", help="full sync instead of incremental")
     demo.set_defaults(func=_cmd_demo)
 
-    orgs = sub.add_parser("orgs", help="inspect the organisation registry").add_subparsers(dest="orgs_command", required=True)
+    orgs = sub.add_parser("orgs", help="the organisation registry: list, validate, add, test, remove").add_subparsers(
+        dest="orgs_command", required=True)
     for name, func, text in (("list", _cmd_orgs_list, "list the organisations"),
                              ("validate", _cmd_orgs_validate, "validate the registry and exit non-zero if it is invalid")):
         p = orgs.add_parser(name, help=text, description=text)
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--org", help="the org about to be synced: its unset credential variables are errors "
                                          "(exit 1); other orgs' are warnings")
         p.set_defaults(func=func)
+    from . import orgs as orgs_cli
+
+    orgs_cli.register(orgs)
 
     compliance = sub.add_parser("compliance", help="show an org's stored compliance status and findings").add_subparsers(
         dest="compliance_command", required=True)

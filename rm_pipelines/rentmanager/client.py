@@ -131,6 +131,7 @@ class RentManagerClient:
         self._throttle_wait = max(0.0, throttle_wait_seconds)
         self._logins_sent = 0
         self._login_failure: RentManagerError | None = None
+        self.rate_limit_headers: dict[str, str] = {}  # the x-ratelimit-* headers of the latest answer that had them
         self._backoff_base, self._backoff_max = backoff_base, backoff_max
         self._sleep = sleep
         self._token: str | None = None
@@ -272,6 +273,9 @@ class RentManagerClient:
                     TransportError(f"Rent Manager {call} failed: {type(exc).__name__}: {exc}", method=method, path=path)
                 ) from exc
             _count("bytes_received", len(response.content), self.stats)
+            seen = {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit")}
+            if seen:
+                self.rate_limit_headers = seen
             pause = self.budget.observe(response.status_code, response.headers)
             if response.status_code == 429:
                 _count("throttled", 1, self.stats)

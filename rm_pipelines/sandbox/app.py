@@ -19,6 +19,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import clock
 from . import catalog
 from .auth import Token, TokenCapReached, TokenStore
 from .config import SandboxConfig, Stats
@@ -264,8 +265,8 @@ class SandboxApi:
     def _session_info(self, ident: _Identity) -> dict:
         tz = self.tz
 
-        def local(ts: float) -> str:
-            return wire(datetime.fromtimestamp(ts, tz).replace(tzinfo=None))
+        def local(ts: float) -> str:  # token times are wall-clock seconds; shown on the sandbox's (shiftable) clock
+            return wire((datetime.fromtimestamp(ts, tz) + clock.offset()).replace(tzinfo=None))
 
         tok = ident.token
         return {

@@ -93,7 +93,7 @@ audit_log = Table(
     Column("table_name", String(80), nullable=False),
     Column("location_id", Integer, nullable=True),
     Column("rm_key", String(128), nullable=False, comment="natural key of the row (Rent Manager key, or BIN …)"),
-    Column("action", String(8), nullable=False, comment="insert | update | delete | revive"),
+    Column("action", String(8), nullable=False, comment="insert | update | delete | revive | purge"),
     Column("changed", Text, nullable=True,
            comment="JSON {column: [old, new]} for updates (sensitive values masked); null for inserts/deletes"),
     Column("run_id", String(64), nullable=True),
