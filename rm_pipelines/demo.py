@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .settings import PACKAGE_DIR, get_settings
+from .defs.failures import failure_cause
 from .summary import print_compliance, print_table as _print_table
 
 LOCAL_INSTANCE_CONFIG = PACKAGE_DIR / "dagster.local.yaml"
@@ -127,15 +128,3 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:  # noqa: ANN001
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
             out[event.step_key] = entry.timestamp - started[event.step_key]
     return out
-
-
-def failure_cause(error) -> str:  # noqa: ANN001
-    """The message a person needs from a step failure: a Failure's own description, or the innermost cause
-    (not Dagster's generic "Error occurred while executing op")."""
-    deepest = error
-    while getattr(deepest, "cause", None) is not None:
-        deepest = deepest.cause
-    message = (deepest.message or "").strip()
-    if deepest.cls_name == "Failure" or deepest is error:
-        return message.removeprefix("dagster._core.definitions.events.Failure: ")
-    return message

@@ -172,6 +172,21 @@ class ComplianceConfig(_Strict):
         )
 
 
+class AlertsConfig(_Strict):
+    """Where an org's alerts go besides `ops.alerts`: a URL that receives them as JSON POSTs."""
+
+    webhook_url_env: str | None = None
+    """NAME of the environment variable holding the notification URL (a Slack/Teams/incident webhook)."""
+
+    @field_validator("webhook_url_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_NAME.match(value):
+            raise ValueError("is not an environment variable name: the registry holds the name of the variable that "
+                             "holds the URL, never the URL itself")
+        return value
+
+
 class Org(_Strict):
     id: str
     name: str
@@ -181,6 +196,7 @@ class Org(_Strict):
     property_ids: list[int] = Field(default_factory=list)
     schedules: SchedulesConfig = SchedulesConfig()
     compliance: ComplianceConfig = ComplianceConfig()
+    alerts: AlertsConfig = AlertsConfig()
     mappings: dict[str, Any] | str = Field(default_factory=dict)
 
     @field_validator("id")

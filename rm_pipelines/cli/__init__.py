@@ -106,11 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--url", help="warehouse URL (default: ESTATECORE_DATABASE_URL or the SQLite file in the data dir)")
     status.set_defaults(func=_cmd_compliance_status)
 
+    from . import health as health_cli
     from . import limits as compliance_cli
     from . import sandbox as sandbox_cli
     from . import warehouse as warehouse_cli
 
-    for module in (sandbox_cli, warehouse_cli, compliance_cli):
+    for module in (sandbox_cli, warehouse_cli, compliance_cli, health_cli):
         module.register(sub)
     return parser
 

@@ -8,6 +8,7 @@ import dagster as dg
 from ..flows.extract import EntityReport, OrgSync
 from ..rentmanager.catalog import ENTITIES, Entity
 from ..warehouse.raw import RAW_SCHEMA
+from .automation import with_policies
 from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource
 
@@ -29,7 +30,7 @@ def _spec(entity: Entity) -> dg.AssetSpec:
     ) + f", landed in `rm_raw.{entity.raw_table}`; " + (
         f"incremental on `{entity.cursor}`." if entity.incremental else "fully refreshed every run."
     )
-    return dg.AssetSpec(
+    return with_policies(dg.AssetSpec(
         key=entity.asset_path,
         description=description,
         group_name="rentmanager",
@@ -44,7 +45,7 @@ def _spec(entity: Entity) -> dg.AssetSpec:
             "dagster/column_schema": RAW_COLUMN_SCHEMA,
         },
         deps=[dg.AssetKey(["rentmanager", entity.via])] if entity.via else [],
-    )
+    ))
 
 
 def _result(report: EntityReport) -> dg.MaterializeResult:

@@ -19,6 +19,7 @@ from ..flows.evaluate import OrgEvaluation, evaluate_org
 from ..settings import get_settings
 from ..warehouse import compliance_store as store
 from ..warehouse.read import preview_markdown
+from .automation import with_policies
 from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource
 
@@ -82,12 +83,12 @@ def _column_schema(table: str) -> dg.TableSchema:
 
 def _spec(name: str) -> dg.AssetSpec:
     description, deps, tables = ASSETS[name]
-    return dg.AssetSpec(
+    return with_policies(dg.AssetSpec(
         key=_C(name), description=description, group_name="compliance", kinds={"sql"}, deps=deps,
         partitions_def=org_partitions,
         metadata={"dagster/table_name": ", ".join(f"compliance.{t}" for t in tables),
                   "dagster/column_schema": _column_schema(tables[0])},
-    )
+    ))
 
 
 def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:

@@ -12,6 +12,7 @@ from ..rentmanager.catalog import ENTITIES
 from ..warehouse import tables as T
 from ..warehouse.mapping import default_mapping
 from ..warehouse.read import column_schema
+from .automation import with_policies
 from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource
 
@@ -56,7 +57,7 @@ def _schema(table: str) -> dg.TableSchema:
 
 
 def _spec(spec: T.TableSpec) -> dg.AssetSpec:
-    return dg.AssetSpec(
+    return with_policies(dg.AssetSpec(
         key=spec.asset_key,
         description=spec.description,
         group_name=spec.domain,
@@ -69,7 +70,7 @@ def _spec(spec: T.TableSpec) -> dg.AssetSpec:
             "dagster/column_schema": _schema(spec.name),
             "dagster/column_lineage": _lineage(spec),
         },
-    )
+    ))
 
 
 def _checks(spec: T.TableSpec) -> list[dg.AssetCheckSpec]:

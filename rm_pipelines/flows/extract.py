@@ -163,6 +163,7 @@ class OrgSync:
                 entities={k: v.as_dict() for k, v in report.entities.items()},
                 requests=totals.requests, throttled=totals.throttled, retries=totals.retries,
                 errors=report.errors, started_at=started,
+                mode="full" if report.entities and all(r.mode == "full" for r in report.entities.values()) else mode,
             )
         return report
 
