@@ -116,10 +116,14 @@ class LocationConfig(_Strict):
 
 
 class SchedulesConfig(_Strict):
+    """Cron expressions (in the org's first location's time zone); null turns one off."""
+
     incremental: str | None = "0 * * * *"
     full: str | None = "0 3 * * 0"
+    keyscan: str | None = "30 2 * * *"
+    """A daily key-only read that flags hard deletes between full syncs."""
 
-    @field_validator("incremental", "full")
+    @field_validator("incremental", "full", "keyscan")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
         if value is not None and len(value.split()) != 5:

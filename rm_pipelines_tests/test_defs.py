@@ -21,7 +21,7 @@ def test_definitions_load_with_an_asset_per_catalog_entity():
     keys = defs.resolve_all_asset_keys()
     assert {dg.AssetKey(e.asset_path) for e in ENTITIES} <= set(keys)
     assert defs.resolve_job_def("rentmanager_sync") is not None
-    assert {s.name for s in defs.schedules} == {"demo_incremental_sync", "demo_full_sync"}
+    assert {s.name for s in defs.schedules} == {"demo_incremental_sync", "demo_full_sync", "demo_keyscan_sync"}
     assert {k.path[-1] for k in keys if k.path[0] == "compliance"} == {
         "household_certifications", "unit_status", "program_status", "violations", "status"}
     assert defs.resolve_sensor_def("org_registry_sensor") is not None

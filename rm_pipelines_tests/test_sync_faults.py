@@ -133,3 +133,17 @@ def test_children_missed_by_the_walk_are_confirmed_through_their_parents(registr
                                         "AND deleted_at IS NULL")).scalar_one()
     assert allocations == sandbox.store.count("Allocations")
     engine.dispose()
+
+
+def test_a_key_scan_flags_hard_deletes_without_rereading_rows(registry_file, synced, sandbox):
+    gone = list(sandbox.store.sorted_ids("Charges")[5:8])
+    sandbox.store.delete("Charges", gone, missing_ok=True)
+    sandbox.stats.reset()
+    report = _sync(registry_file, synced, "run-keyscan", ["charges", "units"], mode="keyscan", page_size=500)
+    assert report.ok and report.entities["charges"].mode == "keyscan"
+    assert report.entities["charges"].marked_deleted == 3 and report.entities["units"].marked_deleted == 0
+    assert report.entities["charges"].inserted == report.entities["charges"].updated == 0
+    _assert_raw_equals_sandbox(synced, sandbox)
+    with synced.connect() as conn:  # no row was rewritten: every live row still carries the first run's id
+        rewritten = conn.execute(text("SELECT count(*) FROM rm_raw.charges WHERE run_id <> 'run-1'")).scalar_one()
+    assert rewritten == 0

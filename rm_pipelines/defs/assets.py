@@ -16,9 +16,10 @@ RAW_COLUMN_SCHEMA = dg.TableSchema(columns=[dg.TableColumn(name, type_) for name
 
 
 class ExtractConfig(dg.Config):
-    mode: Literal["incremental", "full"] = "incremental"
+    mode: Literal["incremental", "full", "keyscan"] = "incremental"
     """incremental: UpdateDate ≥ watermark − overlap (entities without a change field are always full);
-    full: everything, and keys that disappeared (confirmed by key) are flagged deleted."""
+    full: everything, and keys that disappeared (confirmed by key) are flagged deleted;
+    keyscan: only the keys of incremental entities are read, and keys that disappeared are flagged deleted."""
     allow_mass_delete: bool = False
     """Let a full sync flag more than the registry's `max_delete_share` of an entity deleted (a property sold).
     Without it such a run flags nothing and fails, so a server that answers short pages cannot empty a table."""

@@ -1,4 +1,4 @@
-"""Schedules: per-org incremental and full syncs, from each org's cron expressions in the registry."""
+"""Schedules: per-org incremental and full syncs and the daily key scan, from each org's crons in the registry."""
 
 
 import dagster as dg
@@ -21,7 +21,8 @@ def _sync_schedule(org_id: str, cron: str, mode: str, timezone: str) -> dg.Sched
             partition_key=org_id,
             run_key=f"{org_id}-{mode}-{context.scheduled_execution_time:%Y%m%dT%H%M}",
             run_config={"ops": {"rentmanager_extract": {"config": {"mode": mode}},
-                                "estatecore_load": {"config": {"mode": mode}}}},
+                                # a key scan changes only deleted flags: the incremental load carries them over
+                                "estatecore_load": {"config": {"mode": "full" if mode == "full" else "incremental"}}}},
             tags={"rm/org": org_id, "rm/mode": mode},
         )
 
@@ -33,7 +34,8 @@ def schedules() -> dg.Definitions:
     registry = load_registry()  # an invalid registry fails the code location with the offending key named
     out = []
     for org in registry.organizations:
-        for mode, cron in (("incremental", org.schedules.incremental), ("full", org.schedules.full)):
+        for mode, cron in (("incremental", org.schedules.incremental), ("full", org.schedules.full),
+                           ("keyscan", org.schedules.keyscan)):
             if cron:
                 out.append(_sync_schedule(org.id, cron, mode, org.locations[0].timezone))
     return dg.Definitions(schedules=out)

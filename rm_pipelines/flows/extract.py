@@ -28,7 +28,9 @@ from ..warehouse.raw import LandResult, RawLander
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["incremental", "full"]
+Mode = Literal["incremental", "full", "keyscan"]
+# keyscan: read only the keys of each incremental entity (`fields=<Key>`) and flag the keys Rent Manager no longer
+# has, without re-reading any row — a cheap daily way to learn about hard deletes between weekly full syncs.
 ClientFactory = Callable[[Org, int, str], RentManagerClient]  # (org, location_id, timezone) -> client
 PROGRESS_EVERY_PAGES = 50
 CONFIRM_CHUNK = 200  # keys per `Key,in,(…)` request: well inside URL length limits
@@ -214,8 +216,8 @@ class OrgSync:
                      mode: Mode, report: SyncReport) -> None:
         workers = min(self.org.rentmanager.concurrency, len(streams)) or 1
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"sync-{self.org.id}") as pool:
-            futures = {pool.submit(self._run_stream, client, stream, selected, location_id, mode): stream
-                       for stream in streams}
+            run = self._run_keyscan if mode == "keyscan" else self._run_stream
+            futures = {pool.submit(run, client, stream, selected, location_id, mode): stream for stream in streams}
             for future in as_completed(futures):
                 for entity_report in future.result():
                     _merge(report, entity_report, multi_location=len(self.org.locations) > 1)
@@ -223,6 +225,33 @@ class OrgSync:
                         report.errors.append(entity_report.error)
                     elif self.on_entity_done:
                         self.on_entity_done(entity_report)
+
+    def _run_keyscan(self, client: RentManagerClient, stream: Stream, selected: set[str], location_id: int,
+                     mode: Mode) -> list[EntityReport]:
+        """Flag the deleted keys of the stream's own entity from a key-only read (children riding in other
+        records and cursor-less entities are re-read whole by every incremental sync and need no scan)."""
+        entity = stream.primary
+        if entity.name not in selected or entity.explode or not entity.incremental:
+            return []
+        report = EntityReport(entity=entity.name, mode="keyscan")
+        seen: set[int] = set()
+        t0 = time.monotonic()
+        with client.scoped_stats() as stats:
+            try:
+                for page in client.iter_pages(entity.path, filters=list(entity.filters) or None, fields=[entity.key],
+                                              page_size=self.org.rentmanager.page_size):
+                    report.pages += 1
+                    seen.update(r[entity.key] for r in page if isinstance(r, dict) and isinstance(r.get(entity.key), int))
+                self._flag_deleted(client, stream, entity, location_id, seen, report)
+            except (RentManagerError, OSError, ValueError) as exc:
+                report.error = (f"org {self.org.id!r} entity {entity.name!r} location {location_id} key scan: {exc} "
+                                "(nothing was flagged deleted)")
+            if report.error:
+                self.log.error(report.error)
+            report.rows = len(seen)
+            report.requests, report.throttled, report.retries = stats.requests, stats.throttled, stats.retries
+            report.seconds = round(time.monotonic() - t0, 3)
+        return [report]
 
     def _stream_mode(self, stream: Stream, selected: set[str], location_id: int, mode: Mode) -> tuple[str, datetime | None]:
         if mode == "full" or not stream.primary.incremental:
