@@ -115,8 +115,11 @@ def test_clean_properties_are_determined_and_compliant(warehouse, limits):
     occupied_program_units = [u for u in result.units if u.occupied and u.programs]
     assert occupied_program_units and all(u.tenant_rent is not None for u in occupied_program_units)
     assert all(u.low_income_unit is not None for u in result.units if "lihtc" in u.programs.split("+"))
-    statuses = {(o.program, o.compliant) for o in result.overall}
-    assert ("all", False) in statuses and ("home", True) in statuses and ("usda515", True) in statuses
+    statuses = {o.program: o.status for o in result.overall}
+    assert statuses["all"] == statuses["lihtc"] == "not compliant" and statuses["bond"] == "compliant"
+    # the bundled data has no HOME rents, no 80 % Section 8 row and no RD 515 note rents (EXPECTED_DATA_ISSUES):
+    # those programs are undetermined, never "compliant"
+    assert statuses["home"] == statuses["usda515"] == "undetermined"
 
 
 def test_planted_units_show_their_problem(warehouse, limits):
