@@ -62,6 +62,7 @@ from .model import (
     Unit,
     UnitProgram,
 )
+from .answer import STATUSES, compliance_answer
 from .rounding import ceil_places
 from .rulesets import MEDICAL_PHASE_IN_PCT, Ruleset, hotma_start, medical_threshold_pct, ruleset_for
 from .students import lihtc_student_status
@@ -73,7 +74,6 @@ RENT_PROGRAMS = ("lihtc", "state", "home")
 """Layers with a maximum rent (§1.3, §3, §6)."""
 ASSISTANCE_PROGRAMS = {"section8": "section8", "usda-ra": "usda515"}
 """A household's rental assistance → the program it belongs to, whatever the unit's layers."""
-STATUSES = ("compliant", "not compliant", "undetermined")
 RECERT_KINDS = frozenset({"annual", "interim"})
 MOVE_IN_KINDS = frozenset({"move-in", "initial"})
 _MISSING = object()
@@ -105,8 +105,10 @@ class DataIssue(_Row):
     entity_id: str
     property_id: str | None
     message: str
-    subject: str | None = None
-    """The property and unit as Rent Manager names them (e.g. "Harbor Point Apartments unit 101")."""
+    property_name: str | None = None
+    """The property's name as Rent Manager shows it."""
+    unit_number: str | None = None
+    """The unit's number (Rent Manager unit name), for issues of a unit or of its household."""
 
 
 @dataclass(slots=True)
@@ -300,28 +302,6 @@ class OverallStatus(_Row):
         return compliance_answer(self.open_findings, self.open_by_8823_line,
                                  undetermined_properties=self.undetermined_properties,
                                  undetermined_units=self.undetermined_units)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {'properties' if noun == 'property' else noun + 's'}"
-
-
-def compliance_answer(open_findings: int, open_by_8823_line: str = "", *, undetermined_properties: int = 0,
-                      undetermined_units: int = 0) -> str:
-    """The one-line answer to "are we in compliance?" from an ``OverallStatus`` row: NOT in compliance on an
-    open finding; UNDETERMINED without one when missing data left properties or units undecided; in
-    compliance only when everything was determined and nothing is open. (Rows stored before the
-    undetermined counts existed read as 0.)"""
-    undetermined = ""
-    if undetermined_properties or undetermined_units:
-        undetermined = (f"missing data leaves {_count(undetermined_properties or 0, 'property')} and "
-                        f"{_count(undetermined_units or 0, 'unit')} undetermined")
-    if open_findings:
-        return (f"NOT in compliance: {open_findings} open finding(s)"
-                + (f" — {open_by_8823_line}" if open_by_8823_line else "") + (f"; {undetermined}" if undetermined else ""))
-    if undetermined:
-        return f"UNDETERMINED: no open findings, but {undetermined} (see the data issues)"
-    return "in compliance (no open findings)"
 
 
 @dataclass(frozen=True)
@@ -543,16 +523,10 @@ class _Evaluator:
     def _issue(self, entity: str, entity_id: str, property_id: str | None, message: str) -> None:
         key = (entity, entity_id, message)
         if key not in self.issues:
-            self.issues[key] = DataIssue(entity, entity_id, property_id, message, self._subject(entity, entity_id, property_id))
-
-    def _subject(self, entity: str, entity_id: str, property_id: str | None) -> str | None:
-        """The property's name, and the unit's number, as Rent Manager shows them."""
-        prop = self.props.get(property_id) if property_id else None
-        unit_id = entity_id if entity == "unit" else self._household_units.get(entity_id) if entity == "household" else None
-        name = prop.name if prop is not None else property_id
-        if unit_id is not None:
-            return f"{name} unit {self._unit_numbers.get(unit_id) or unit_id}"
-        return name
+            prop = self.props.get(property_id) if property_id else None
+            unit_id = entity_id if entity == "unit" else self._household_units.get(entity_id) if entity == "household" else None
+            self.issues[key] = DataIssue(entity, entity_id, property_id, message, prop.name if prop else None,
+                                         self._unit_numbers.get(unit_id) if unit_id else None)
 
     def _undetermined(self, program: str, property_id: str, unit_id: str | None = None) -> None:
         """Missing data kept a determination of ``program`` for this unit (or property) from being made."""

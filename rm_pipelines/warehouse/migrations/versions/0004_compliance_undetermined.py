@@ -1,7 +1,7 @@
 """Compliance status with "undetermined": the tri-state status of each program (`compliant`, `not compliant`,
 `undetermined`) with the counts of properties and units that missing data left undecided, beside the existing
-`compliant` boolean; the status of each evaluation; the readable subject (property name, unit number) of each
-data issue. Rows stored before keep NULL in the new columns: they were evaluated when only the boolean existed.
+`compliant` boolean; the status of each evaluation; the property name and unit number of each data issue, as
+Rent Manager shows them. Rows stored before keep NULL in the new columns: they were evaluated when only the boolean existed.
 
 Revision ID: 0004_compliance_undetermined
 Revises: 0003_ops_alerts
@@ -25,7 +25,8 @@ def upgrade() -> None:
     op.add_column("overall_status", sa.Column("status", sa.Text(), nullable=True), schema="compliance")
     op.add_column("overall_status", sa.Column("undetermined_properties", sa.BigInteger(), nullable=True), schema="compliance")
     op.add_column("overall_status", sa.Column("undetermined_units", sa.BigInteger(), nullable=True), schema="compliance")
-    op.add_column("data_issues", sa.Column("subject", sa.Text(), nullable=True), schema="compliance")
+    op.add_column("data_issues", sa.Column("property_name", sa.Text(), nullable=True), schema="compliance")
+    op.add_column("data_issues", sa.Column("unit_number", sa.Text(), nullable=True), schema="compliance")
     op.add_column("evaluations", sa.Column("status", sa.Text(), nullable=True, comment=EVALUATION_STATUS),
                   schema="compliance")
 
@@ -34,7 +35,8 @@ def downgrade() -> None:
     with op.batch_alter_table("evaluations", schema="compliance") as batch:
         batch.drop_column("status")
     with op.batch_alter_table("data_issues", schema="compliance") as batch:
-        batch.drop_column("subject")
+        batch.drop_column("unit_number")
+        batch.drop_column("property_name")
     with op.batch_alter_table("overall_status", schema="compliance") as batch:
         batch.drop_column("undetermined_units")
         batch.drop_column("undetermined_properties")
