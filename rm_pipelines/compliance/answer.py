@@ -23,7 +23,8 @@ STATUS_LABELS = {"compliant": "yes", "not compliant": "NO", "undetermined": "und
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
-def _count(n: int, noun: str) -> str:
+def count_noun(n: int, noun: str) -> str:
+    """"1 unit", "24 units", "1 property", "2 properties"."""
     plural = "properties" if noun == "property" else f"{noun}s"
     return f"{n} {noun if n == 1 else plural}"
 
@@ -35,8 +36,8 @@ def compliance_answer(open_findings: int, open_by_8823_line: str = "", *, undete
     compliance only when everything was determined and nothing is open."""
     undetermined = ""
     if undetermined_properties or undetermined_units:
-        undetermined = (f"missing data leaves {_count(undetermined_properties or 0, 'property')} and "
-                        f"{_count(undetermined_units or 0, 'unit')} undetermined")
+        undetermined = (f"missing data leaves {count_noun(undetermined_properties or 0, 'property')} and "
+                        f"{count_noun(undetermined_units or 0, 'unit')} undetermined")
     if open_findings:
         return (f"NOT in compliance: {open_findings} open finding(s)"
                 + (f" — {open_by_8823_line}" if open_by_8823_line else "") + (f"; {undetermined}" if undetermined else ""))

@@ -12,7 +12,7 @@ missing so part of the portfolio cannot be (or was not) judged.
   evaluation date, are not stale, and include the national non-metro table wherever a rural floor applies —
   income limits: MTSP for LIHTC/bond/state, HUD's Section 8 table for HOME and
   project-based Section 8 (a tenant-based voucher's eligibility is the PHA's, §2.1); rent limits: HOME
-  rents for HOME. Missing income limits are an ERROR (qualification cannot be judged); a missing rent-only
+  rents for HOME, and the MTSP table of each building's gross rent floor date. Missing income limits are an ERROR (qualification cannot be judged); a missing rent-only
   table a WARN. (RD 515 basic/note rents come from the loan, not HUD, and are data issues of the
   evaluation.)
 """
@@ -113,13 +113,19 @@ def limits_available(inputs: ComplianceInputs, provider: LimitsProvider, as_of: 
         year = f"{prop.area} on {as_of}"
         if programs & MTSP_PROGRAMS:
             problems: list[str] = []
-            for building in prop.buildings or (None,):  # buildings may differ (bond financing, rural floor)
+            floors: list[str] = []
+            for building in prop.buildings or (None,):  # buildings differ: bond financing, rural and rent floors
                 for program in sorted(programs & MTSP_PROGRAMS):
                     ctx = limit_context(prop, building, program)
                     problem = _problem(lambda: provider.lihtc_income_limits(ctx, as_of), f"MTSP income limits for {year}")
                     if problem and problem not in problems:
                         problems.append(problem)
+                    if not problem and program != "bond":  # the bond test has no rent limit
+                        floor = _problem(lambda: provider.lihtc_rent_limits(ctx, as_of), "")
+                        if floor and floor not in floors:
+                            floors.append(floor)
             missing_income += [f"{short}: {p}" for p in problems]
+            missing_rent += [f"{short}: {p}" for p in floors]
         project_based = any(e.program == "section8" and e.section8_kind != "hcv" for e in prop.programs)
         if "home" in programs or project_based:
             problem = _problem(lambda: provider.section8_income_limits(prop.area, as_of),

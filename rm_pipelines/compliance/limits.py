@@ -64,6 +64,17 @@ class LimitUnavailable(LookupError):
     """No published limit covers the request (area, year, percentage or size)."""
 
 
+class RentFloorUnavailable(LimitUnavailable):
+    """The gross rent floor's table is not loaded: the building's rent limits are known only from below.
+
+    ``lower_bound``: the limits without the floor. A floor can only raise rent limits, so a gross rent
+    within them is rent-restricted on proof; one above them is undetermined, never a finding."""
+
+    def __init__(self, message: str, lower_bound: "IncomeLimitTable") -> None:
+        super().__init__(message)
+        self.lower_bound = lower_bound
+
+
 # --------------------------------------------------------------------------------------------------
 # Household sizes
 # --------------------------------------------------------------------------------------------------
@@ -653,16 +664,23 @@ class LimitsLibrary:
 
     def lihtc_rent_limits(self, ctx: LimitContext, as_of: date) -> IncomeLimitTable | None:
         """Income limits used for a building's maximum rents: :meth:`lihtc_income_limits` floored at the
-        limits in effect on the gross-rent-floor date (§1.3 rent floors, §1.7)."""
+        limits in effect on the gross-rent-floor date (§1.3 rent floors, §1.7).
+
+        Raises :class:`RentFloorUnavailable` (carrying the unfloored limits as a lower bound) when no table
+        loaded was in effect on the floor date, or the one found was stale then (:func:`stale_from`)."""
         current = self.lihtc_income_limits(ctx, as_of)
         if current is None or ctx.gross_rent_floor_date is None:
             return current
+        floor_date = ctx.gross_rent_floor_date
         versions = self._mtsp_versions(ctx.area)
-        floor_index = versions.index_at(ctx.gross_rent_floor_date) if versions else -1
+        floor_index = versions.index_at(floor_date) if versions else -1
         if floor_index < 0 and self.backfill_earliest and versions is not None and versions.tables:
             floor_index = 0
-        if floor_index < 0:
-            return current
+        if floor_index < 0 or floor_date >= stale_from(versions.tables[floor_index]):
+            raise RentFloorUnavailable(
+                f"gross rent floor of area {ctx.area}: the MTSP limits in effect on the floor date {floor_date} are "
+                "not loaded, so rents above the current limits cannot be judged; import that year's limits "
+                "(`rm-pipelines limits import FILE --kind mtsp --fiscal-year YEAR`)", current)
         key = ("rent", id(current), ctx, floor_index)
         cached = self._cache.get(key)
         if cached is None:

@@ -49,6 +49,7 @@ from .limits import (
     LimitContext,
     LimitsProvider,
     LimitUnavailable,
+    RentFloorUnavailable,
     limit_context,
 )
 from .model import (
@@ -638,7 +639,15 @@ class _Evaluator:
 
     def _mtsp_rent(self, ctx: LimitContext) -> IncomeLimitTable | None:
         value = self._mtsp_rent_value(ctx)
+        if isinstance(value, RentFloorUnavailable):
+            return value.lower_bound
         return None if isinstance(value, LimitUnavailable) else value
+
+    def _rent_limit_from_below(self, w: _UnitWork, program: str) -> bool:
+        """The layer's maximum rent is only a lower bound: its gross rent floor's table is not loaded."""
+        if program not in ("lihtc", "state"):
+            return False
+        return isinstance(self._mtsp_rent_value(self._ctx(w.prop, w.building, program)), RentFloorUnavailable)
 
     def _s8_value(self, area: str, on: date):
         key = ("s8", area, on)
@@ -782,7 +791,10 @@ class _Evaluator:
             if layer.program in ("lihtc", "state"):
                 pct = layer.rent_pct or (self._tax_pct(prop, unit, layer, False) if layer.program == "lihtc" else layer.income_pct)
                 table = self._mtsp_rent_value(self._ctx(prop, w.building, layer.program))
-                if table is None or isinstance(table, LimitUnavailable):
+                if isinstance(table, RentFloorUnavailable):  # a lower bound: see _rent_checks
+                    self._issue("property", prop.property_id, prop.property_id, str(table))
+                    table = table.lower_bound
+                elif table is None or isinstance(table, LimitUnavailable):
                     table = self._usable(table, w, "MTSP", self.as_of)
                 if pct is not None and table is not None:
                     value = Decimal(lihtc.max_gross_rent(table, pct, unit.bedrooms, layer.household_size_rule))
@@ -1037,11 +1049,13 @@ class _Evaluator:
                             over, threshold = self._over(w, f), f.threshold
                             break
             qualified_mi = self._move_in_checks(w, view)
-            tenant_rent, fees, subsidy, gross, rent_ok = self._rent_checks(w, view, ua, max_rents, max_rent)
+            tenant_rent, fees, subsidy, gross, rent_ok = self._rent_checks(w, view, ua, max_rents)
             for program in unknown_rent_limits:  # an occupied unit whose rent limit is unknown
                 self._undetermined(program, prop.property_id, unit.unit_id)
             if gross is not None and lihtc_max is not None:
                 lihtc_rent_ok = gross <= lihtc_max
+                if not lihtc_rent_ok and self._rent_limit_from_below(w, "lihtc"):
+                    lihtc_rent_ok = None
             self._household_row(w, view, size, income, student, over)
             self._assisted(w, view, ua)
 
@@ -1136,7 +1150,7 @@ class _Evaluator:
                           discriminator=hh.household_id)
         return all_ok
 
-    def _rent_checks(self, w: _UnitWork, view: _HouseholdView, ua: Decimal, max_rents, max_rent):
+    def _rent_checks(self, w: _UnitWork, view: _HouseholdView, ua: Decimal, max_rents):
         prop, unit, hh = w.prop, w.unit, view.household
         rf = self.rent.get(unit.unit_id)
         if rf is not None and rf.household_id is not None and rf.household_id != hh.household_id:
@@ -1153,15 +1167,21 @@ class _Evaluator:
             gross -= rf.usda_overage
         if not max_rents:
             return rf.tenant_rent, rf.mandatory_fees, rf.assistance_payment, gross, None
+        rent_ok: bool | None = True
         for limit, program in max_rents:
             if gross <= limit:
                 continue
+            if self._rent_limit_from_below(w, program):  # over the unfloored limit: the floor might allow it
+                self._undetermined(program, prop.property_id, unit.unit_id)
+                rent_ok = None if rent_ok is True else rent_ok
+                continue
+            rent_ok = False
             code = {"lihtc": "GROSS_RENT_OVER_LIMIT", "home": "HOME_RENT_OVER_LIMIT"}.get(program, "PROGRAM_RENT_OVER_LIMIT")
             self._observe(code, program, prop, unit=unit, household_id=hh.household_id, occurred_on=rf.month,
                           detail=f"gross rent {gross} (rent {rf.tenant_rent} + UA {ua} + fees {rf.mandatory_fees}) "
                                  f"> maximum {limit} for {self.month}",
                           discriminator=hh.household_id)
-        return rf.tenant_rent, rf.mandatory_fees, rf.assistance_payment, gross, gross <= max_rent
+        return rf.tenant_rent, rf.mandatory_fees, rf.assistance_payment, gross, rent_ok
 
     def _low_income(self, w: _UnitWork, tax_layer: UnitProgram | None, lihtc_rent_ok: bool | None, student: str | None) -> bool | None:
         """Whether the unit counts as a low-income unit for the set-aside and applicable fraction (§1.1, §1.4,

@@ -12,7 +12,7 @@ from datetime import date
 import dagster as dg
 
 from .. import clock
-from ..compliance.answer import STATUS_LABELS, compliance_answer, data_issue_groups
+from ..compliance.answer import STATUS_LABELS, compliance_answer, count_noun, data_issue_groups
 from ..compliance.checks import CheckOutcome
 from ..compliance.violations import FORM_8823_LINES
 from ..flows.evaluate import OrgEvaluation, evaluate_org
@@ -149,8 +149,8 @@ def _summary_markdown(ev: OrgEvaluation, org_name: str, as_of: date, answer: str
              "| program | compliant? | properties | units | households | open findings | undetermined |",
              "|---|---|---:|---:|---:|---:|---|"]
     for o in r.overall:
-        undetermined = (f"{o.undetermined_properties} properties, {o.undetermined_units} units"
-                        if o.status == "undetermined" or o.undetermined_properties else "")
+        undetermined = (f"{count_noun(o.undetermined_properties, 'property')}, {count_noun(o.undetermined_units, 'unit')}"
+                        if o.undetermined_properties else "")
         lines.append(f"| {PROGRAM_NAMES.get(o.program, o.program)} | {STATUS_LABELS[o.status]} | {o.properties} | "
                      f"{o.units} | {o.households} | {o.open_findings} | {undetermined} |")
     open_f = sorted((f for f in r.findings if f.status != "corrected"),

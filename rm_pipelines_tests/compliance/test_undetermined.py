@@ -347,3 +347,31 @@ def test_medical_threshold_phases_in_over_two_years():
     assert medical_threshold_pct(HOTMA_2026, date(2027, 3, 1), None) == Decimal(10)
     assert medical_threshold_pct(replace(HOTMA_2026, hotma=False, medical_threshold_pct=Decimal(3)),
                                  date(2027, 3, 1), start) == Decimal(3)
+
+
+# -- the gross rent floor's table not loaded -------------------------------------------------------------------
+
+
+def test_rent_over_the_unfloored_limit_is_undetermined_when_the_floor_table_is_missing():
+    # allocation in 2024: the gross rent floor is the limits in effect then, which are not loaded
+    prop = Property("org", "P", "Floor Court", AREA, programs=(ProgramElection("lihtc", set_aside="40-60"),),
+                    buildings=(Building("B", "P", allocation_date=date(2024, 6, 1)),))
+    within, over = unit("U1", "P", "B", 1, lihtc(60)), unit("U2", "P", "B", 1, lihtc(60))
+    hhs = [household(f"H{u.unit_id}", u, date(2026, 7, 1), cert(f"C{u.unit_id}", "move-in", date(2026, 7, 1),
+                                                                  adult(f"a{u.unit_id}", 30000))) for u in (within, over)]
+    # FY2026 60 % 1BR maximum: (67,200 + 76,800) / 2 / 40 = 1,800
+    rents = [rent(within, MONTH, 1800), rent(over, MONTH, 1850)]
+    result = evaluate_portfolio([prop], [within, over], hhs, AS_OF, LimitsLibrary([FY26]), rent_facts=rents)
+    assert codes(result) == []
+    status = {u.unit_id: u for u in result.units}
+    assert (status["U1"].rent_compliant, status["U1"].low_income_unit) == (True, True)
+    assert (status["U2"].rent_compliant, status["U2"].low_income_unit) == (None, None)
+    assert "gross rent floor of area TEST-AREA" in messages(result)
+    assert overall(result)["lihtc"].undetermined_units == 1
+    floored = LimitsLibrary([synthetic_table(AREA, 2024, 84000, date(2024, 5, 1)), FY26])  # the floor: 1,890
+    assert codes(evaluate_portfolio([prop], [within, over], hhs, AS_OF, floored, rent_facts=rents)) == []
+    lower = LimitsLibrary([synthetic_table(AREA, 2024, 78000, date(2024, 5, 1)), FY26])  # floor below: 1,800
+    assert codes(evaluate_portfolio([prop], [within, over], hhs, AS_OF, lower, rent_facts=rents)) == [
+        "GROSS_RENT_OVER_LIMIT"]
+    check = checks.limits_available(inputs_of([prop], [within, over]), LimitsLibrary([FY26]), AS_OF)
+    assert not check.passed and check.severity == "WARN" and "gross rent floor" in check.failing[0]
