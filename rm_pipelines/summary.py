@@ -28,7 +28,13 @@ def print_compliance(out: TextIO, engine: Engine, org_id: str, *, checks: dict[s
     the status per program with its counts, the findings with their Form 8823 categories (open and past-due
     first), and the data issues that keep programs undetermined, grouped by property. Returns False when
     nothing has been evaluated."""
-    from .compliance.answer import STATUS_LABELS, answer_of, compliance_answer, data_issue_groups, status_of
+    from .compliance.answer import (
+        STATUS_LABELS,
+        answer_of,
+        compliance_answer,
+        data_issue_groups,
+        status_of,
+    )
     from .warehouse import compliance_store as store
 
     as_of = store.latest_as_of(engine, org_id)

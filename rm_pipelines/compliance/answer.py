@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 STATUSES = ("compliant", "not compliant", "undetermined")
 """A program's status: ``not compliant`` on an open finding, ``undetermined`` when missing data left part of

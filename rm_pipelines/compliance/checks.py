@@ -19,6 +19,7 @@ missing so part of the portfolio cannot be (or was not) judged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -117,23 +118,23 @@ def limits_available(inputs: ComplianceInputs, provider: LimitsProvider, as_of: 
             for building in prop.buildings or (None,):  # buildings differ: bond financing, rural and rent floors
                 for program in sorted(programs & MTSP_PROGRAMS):
                     ctx = limit_context(prop, building, program)
-                    problem = _problem(lambda: provider.lihtc_income_limits(ctx, as_of), f"MTSP income limits for {year}")
+                    problem = _problem(provider.lihtc_income_limits, ctx, as_of, missing=f"MTSP income limits for {year}")
                     if problem and problem not in problems:
                         problems.append(problem)
                     if not problem and program != "bond":  # the bond test has no rent limit
-                        floor = _problem(lambda: provider.lihtc_rent_limits(ctx, as_of), "")
+                        floor = _problem(provider.lihtc_rent_limits, ctx, as_of, missing="")
                         if floor and floor not in floors:
                             floors.append(floor)
             missing_income += [f"{short}: {p}" for p in problems]
             missing_rent += [f"{short}: {p}" for p in floors]
         project_based = any(e.program == "section8" and e.section8_kind != "hcv" for e in prop.programs)
         if "home" in programs or project_based:
-            problem = _problem(lambda: provider.section8_income_limits(prop.area, as_of),
-                               f"Section 8 income limits for {year}")
+            problem = _problem(provider.section8_income_limits, prop.area, as_of,
+                               missing=f"Section 8 income limits for {year}")
             if problem:
                 missing_income.append(f"{short}: {problem}")
         if "home" in programs:
-            problem = _problem(lambda: provider.home_rents(prop.area, as_of), f"HOME rent limits for {year}")
+            problem = _problem(provider.home_rents, prop.area, as_of, missing=f"HOME rent limits for {year}")
             if problem:
                 missing_rent.append(f"{short}: {problem}")
     failing = missing_income + missing_rent
@@ -141,11 +142,12 @@ def limits_available(inputs: ComplianceInputs, provider: LimitsProvider, as_of: 
                         "HUD limits exist for every property's area and year, and are not stale.")
 
 
-def _problem(find, missing: str) -> str | None:
-    """What is wrong with a table lookup: ``missing`` when it finds no table, the reason when the table it
-    finds cannot be used (stale, no non-metro table for a rural floor), else None."""
+def _problem(find: Callable[..., object], *args: object, missing: str) -> str | None:
+    """What is wrong with the table lookup ``find(*args)``: ``missing`` when it finds no table, the reason
+    when the table it finds cannot be used (stale, no non-metro table for a rural floor, no table for a
+    gross rent floor), else None."""
     try:
-        return None if find() is not None else missing
+        return None if find(*args) is not None else missing
     except LimitUnavailable as exc:
         return str(exc)
 

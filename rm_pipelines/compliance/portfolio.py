@@ -43,6 +43,7 @@ from . import certifications as certs_mod
 from . import home as home_rules
 from . import income as income_rules
 from . import income_averaging, lihtc, section8, usda515
+from .answer import compliance_answer
 from .bond import BOND_ELECTIONS, form_8703_figures
 from .limits import (
     IncomeLimitTable,
@@ -63,9 +64,14 @@ from .model import (
     Unit,
     UnitProgram,
 )
-from .answer import STATUSES, compliance_answer
 from .rounding import ceil_places
-from .rulesets import MEDICAL_PHASE_IN_PCT, Ruleset, hotma_start, medical_threshold_pct, ruleset_for
+from .rulesets import (
+    MEDICAL_PHASE_IN_PCT,
+    Ruleset,
+    hotma_start,
+    medical_threshold_pct,
+    ruleset_for,
+)
 from .students import lihtc_student_status
 from .violations import FORM_8823_LINES, Finding, Observation, reconcile
 

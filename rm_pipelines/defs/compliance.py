@@ -12,7 +12,12 @@ from datetime import date
 import dagster as dg
 
 from .. import clock
-from ..compliance.answer import STATUS_LABELS, compliance_answer, count_noun, data_issue_groups
+from ..compliance.answer import (
+    STATUS_LABELS,
+    compliance_answer,
+    count_noun,
+    data_issue_groups,
+)
 from ..compliance.checks import CheckOutcome
 from ..compliance.violations import FORM_8823_LINES
 from ..flows.evaluate import OrgEvaluation, evaluate_org

@@ -44,7 +44,16 @@ from rm_pipelines.compliance.model import (
 from rm_pipelines.compliance.portfolio import compliance_answer, evaluate_portfolio
 from rm_pipelines.compliance.rulesets import HOTMA_2026, medical_threshold_pct
 
-from .factories import BOSTON, adult, cert, household, lihtc, rent, synthetic_table, unit
+from .factories import (
+    BOSTON,
+    adult,
+    cert,
+    household,
+    lihtc,
+    rent,
+    synthetic_table,
+    unit,
+)
 
 AREA = "TEST-AREA"
 AS_OF = date(2026, 9, 15)
