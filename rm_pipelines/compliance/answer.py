@@ -21,7 +21,7 @@ it undecided, ``compliant`` only when everything was determined and nothing is o
 STATUS_LABELS = {"compliant": "yes", "not compliant": "NO", "undetermined": "undetermined"}
 """How a status answers the column "compliant?"."""
 
-_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_ON_DATE = re.compile(r"\bon \d{4}-\d{2}-\d{2}\b")
 
 
 def count_noun(n: int, noun: str) -> str:
@@ -61,10 +61,10 @@ def answer_of(row: Mapping[str, Any]) -> str:
 
 def data_issue_groups(issues: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, int]]:
     """Data issues grouped by property and kind, most frequent first: ``(property name, what, count)``.
-    Dates in messages are collapsed (one line for "no MTSP limits … on <date>" over many certification
-    dates); issues without a property (input problems) are grouped under "inputs"."""
+    The date of "… on <date>" messages is collapsed (one line for "no MTSP limits … on <date>" over many
+    certification dates); issues without a property (input problems) are grouped under "inputs"."""
     counts: Counter[tuple[str, str]] = Counter()
     for issue in issues:
         where = issue.get("property_name") or issue.get("property_id") or "inputs"
-        counts[(where, _DATE.sub("<date>", issue.get("message") or ""))] += 1
+        counts[(where, _ON_DATE.sub("on <date>", issue.get("message") or ""))] += 1
     return [(where, what, n) for (where, what), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -1494,8 +1494,10 @@ class _Evaluator:
                         f"LIHTC set-aside undetermined: {len(counted)} units qualify, {len(possible) - len(counted)} "
                         f"undetermined (missing limits or rent facts), {required} required")
         if met is False:
+            note = f" ({len(possible) - len(counted)} undetermined)" if len(possible) > len(counted) else ""
             self._observe("SET_ASIDE_NOT_MET", "lihtc", prop,
-                          detail=f"{len(counted)} of {len(residential)} residential units qualify; {required} required ({set_aside})")
+                          detail=f"{len(counted)} of {len(residential)} residential units qualify{note}; "
+                                 f"{required} required ({set_aside})")
         building_ok = self._applicable_fractions(prop, residential, counted, possible)
         ia_ok = not row.get("ia_invalid_designations") and (row.get("ia_average") is None or row["ia_average"] <= 60)
         self.program_rows.append(ProgramStatus(
@@ -1599,8 +1601,9 @@ class _Evaluator:
         figures = form_8703_figures(election.set_aside, len(residential), qualified_now, continuing, new_over,
                                     undetermined_units=undetermined, undetermined_new_residents=new_unknown)
         if figures.test_met is False:
+            note = f" ({undetermined} undetermined)" if undetermined else ""
             self._observe("BOND_SET_ASIDE_NOT_MET", "bond", prop,
-                          detail=f"{figures.line8_low_income_units} of {len(residential)} units qualify; "
+                          detail=f"{figures.line8_low_income_units} of {len(residential)} units qualify{note}; "
                                  f"{figures.required_units} required ({election.set_aside})")
         elif figures.test_met is None:
             self._undetermined("bond", prop.property_id)
@@ -1640,8 +1643,9 @@ class _Evaluator:
                 self._undetermined("home", prop.property_id, u.unit_id)
         met = self._tri(low_ok, low_ok + unknown, required)
         if met is False:
+            note = f" ({unknown} undetermined)" if unknown else ""
             self._observe("HOME_LOW_HOME_SHORTFALL", "home", prop,
-                          detail=f"{low_ok} Low HOME units occupied by very-low-income households; "
+                          detail=f"{low_ok} Low HOME units occupied by very-low-income households{note}; "
                                  f"{required} required of {len(home_units)} HOME units")
         elif met is None:
             self._undetermined("home", prop.property_id)

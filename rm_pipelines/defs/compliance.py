@@ -66,8 +66,9 @@ CHECK_ASSET = {"lihtc_designations": "unit_status", "restricted_units_certified"
 CHECK_DESCRIPTIONS = {
     "lihtc_designations": "Every LIHTC unit has an income designation (explicit under income averaging).",
     "restricted_units_certified": "Every occupied restricted unit has a current certification or an open finding.",
-    "limits_available": "HUD limits exist for every property's area and the evaluation date "
-                        "(income limits: ERROR when missing; rent-only tables: WARN).",
+    "limits_available": "HUD limits exist for every property's area and the evaluation date, are not stale "
+                        "and include the national non-metro table where a rural floor applies (income limits: "
+                        "ERROR when missing or unusable; rent-only tables and gross-rent floors: WARN).",
 }
 
 

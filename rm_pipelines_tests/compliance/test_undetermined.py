@@ -384,3 +384,14 @@ def test_rent_over_the_unfloored_limit_is_undetermined_when_the_floor_table_is_m
         "GROSS_RENT_OVER_LIMIT"]
     check = checks.limits_available(inputs_of([prop], [within, over]), LimitsLibrary([FY26]), AS_OF)
     assert not check.passed and check.severity == "WARN" and "gross rent floor" in check.failing[0]
+
+
+def test_data_issues_are_grouped_by_property_and_kind():
+    from rm_pipelines.compliance.answer import data_issue_groups
+
+    issues = [{"property_name": "Harbor", "message": f"no MTSP limits for area A on 2025-0{m}-01"} for m in (1, 2, 3)]
+    issues += [{"property_name": "Harbor", "message": "MTSP limits: stale from 2027-06-15"},
+               {"property_id": None, "message": "unknown Unit Program 'X' (ignored)"}]
+    assert data_issue_groups(issues) == [
+        ("Harbor", "no MTSP limits for area A on <date>", 3), ("Harbor", "MTSP limits: stale from 2027-06-15", 1),
+        ("inputs", "unknown Unit Program 'X' (ignored)", 1)]
