@@ -23,10 +23,18 @@ def print_table(out: TextIO, title: str, header: tuple[str, ...], rows: list[tup
 
 
 def print_compliance(out: TextIO, engine: Engine, org_id: str, *, checks: dict[str, list[str]] | None = None,
-                     include_corrected: bool = True) -> bool:
-    """The org's latest stored compliance evaluation: the answer, status per program, and the findings with
-    their Form 8823 categories (open and past-due first). Returns False when nothing has been evaluated."""
-    from .compliance.portfolio import compliance_answer
+                     include_corrected: bool = True, data_issue_lines: int = 8) -> bool:
+    """The org's latest stored compliance evaluation: the answer (compliant, NOT compliant or UNDETERMINED),
+    the status per program with its counts, the findings with their Form 8823 categories (open and past-due
+    first), and the data issues that keep programs undetermined, grouped by property. Returns False when
+    nothing has been evaluated."""
+    from .compliance.answer import (
+        STATUS_LABELS,
+        answer_of,
+        compliance_answer,
+        data_issue_groups,
+        status_of,
+    )
     from .warehouse import compliance_store as store
 
     as_of = store.latest_as_of(engine, org_id)
@@ -37,12 +45,13 @@ def print_compliance(out: TextIO, engine: Engine, org_id: str, *, checks: dict[s
     findings = store.read_findings(engine, org_id)
     open_f = [f for f in findings if f["status"] != "corrected"]
     everything = next((o for o in overall if o["program"] == "all"), None)
-    answer = compliance_answer(everything["open_findings"], everything["open_by_8823_line"]) if everything else \
-        compliance_answer(len(open_f))
+    answer = answer_of(everything) if everything else compliance_answer(len(open_f))
     print(f"\nCompliance of org {org_id!r} on {as_of}: {answer}", file=out)
-    print_table(out, "Compliance by program", ("program", "compliant", "properties", "units", "low-income",
-                                                "open", "past due", "8823 lines"),
-                [(o["program"], "yes" if o["compliant"] else "NO", o["properties"], o["units"], o["low_income_units"],
+    print_table(out, "Compliance by program", ("program", "compliant", "properties", "units", "households",
+                                                "low-income", "undet.prop", "undet.units", "open", "past due",
+                                                "8823 lines"),
+                [(o["program"], STATUS_LABELS[status_of(o)], o["properties"], o["units"], o["households"],
+                  o["low_income_units"], o["undetermined_properties"] or 0, o["undetermined_units"] or 0,
                   o["open_findings"], o["past_due_findings"], o["open_by_8823_line"] or "-") for o in overall])
     shown = findings if include_corrected else open_f
     shown.sort(key=lambda f: (f["status"] == "corrected", f["severity"], f["code"]))
@@ -57,9 +66,16 @@ def print_compliance(out: TextIO, engine: Engine, org_id: str, *, checks: dict[s
         if f["corrected_on"]:
             dates += f", corrected {f['corrected_on']}"
         print(f"  [{f['status']}] {f['code']} — {where}\n      {line}\n      {f['detail']}; {dates}", file=out)
-    issues = len(store.read_snapshot(engine, "data_issues", org_id, as_of))
+    issues = store.read_snapshot(engine, "data_issues", org_id, as_of)
     if issues:
-        print(f"  {issues} data issue(s) (missing reference data or inputs): see compliance.data_issues", file=out)
+        undetermined = [o["program"] for o in overall if o["program"] != "all" and status_of(o) == "undetermined"]
+        keeps = f"; undetermined: {', '.join(undetermined)}" if undetermined else ""
+        print(f"\nData issues: {len(issues)} (missing reference data or inputs, never findings{keeps}):", file=out)
+        groups = data_issue_groups(issues)
+        for where, what, n in groups[:data_issue_lines]:
+            print(f"  {where}: {what}" + (f" ({n}×)" if n > 1 else ""), file=out)
+        if len(groups) > data_issue_lines:
+            print(f"  … {len(groups) - data_issue_lines} more kinds: see compliance.data_issues", file=out)
     if checks:
         print("Checks: " + "; ".join(f"{asset}: {', '.join(c)}" for asset, c in checks.items()), file=out)
     return True

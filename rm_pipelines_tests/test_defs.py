@@ -167,6 +167,12 @@ def test_bad_rows_over_threshold_fail_the_blocking_quarantine_check(registry_fil
         assert loaded == len(units) - len(broken)  # the good rows still loaded
 
 
+def defs_status_metadata() -> dict:
+    from rm_pipelines.defs.compliance import compliance_evaluation
+
+    return compliance_evaluation.specs_by_key[dg.AssetKey(["compliance", "status"])].metadata
+
+
 def test_sync_job_evaluates_compliance_with_checks_and_keeps_the_ledger(registry_file, sqlite_url, sandbox):
     from collections import Counter
 
@@ -191,6 +197,17 @@ def test_sync_job_evaluates_compliance_with_checks_and_keeps_the_ledger(registry
         status = mats["status"]
         assert status["compliant"].value is False and "NOT in compliance" in status["answer"].value
         assert "| lihtc | NO |" in status["programs"].value
+        # the page answers first, in Rent Manager's names, per program: compliant / not compliant / undetermined
+        assert list(status)[0] == "summary" and status["status"].value == "not compliant"
+        summary = status["summary"].value
+        assert summary.startswith("### NOT in compliance — ") and status["answer"].value in summary
+        assert "| LIHTC | NO |" in summary and "| HOME | undetermined |" in summary  # no HOME rents bundled
+        assert "Harbor Point Apartments (HARBOR) unit 10" in summary and "acme:1:" not in summary
+        assert "acme:1:" not in status["programs"].value
+        section8 = [c.strip() for c in next(line for line in summary.splitlines()
+                                            if line.startswith("| Section 8 |")).split("|")[1:-1]]
+        assert int(section8[3]) > 0 and int(section8[4]) > 0  # the voucher households' units and households
+        assert "dagster/column_schema" not in defs_status_metadata()
         assert mats["violations"]["new_this_run"].value == mats["violations"]["open"].value == len(PLANTED_FINDINGS)
         assert "11g" in mats["violations"]["open_by_8823_line"].value
         unit_rows = mats["unit_status"]["dagster/row_count"].value

@@ -20,6 +20,8 @@ Every rule cites the section of ``compliance-rules.md`` it implements and states
 | ``violations``       | Form 8823 categories, finding catalogue, finding lifecycle                       |
 | ``model``            | the plain frozen inputs                                                          |
 | ``portfolio``        | ``evaluate_portfolio`` → certifications, unit/program/overall status, findings   |
+| ``answer``           | the answer line, status labels (compliant / not compliant / undetermined), data issues grouped |
+| ``checks``           | completeness checks: designations, certified units, HUD limits available and usable |
 | ``cli``              | ``rm-pipelines limits import|list``                                              |
 
 Usage::

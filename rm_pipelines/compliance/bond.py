@@ -22,14 +22,17 @@ class Form8703Figures:
     """Part II of Form 8703 (§7.7), plus the test result."""
 
     election: str
-    line4_no_new_over_income_residents: bool
+    line4_no_new_over_income_residents: bool | None
+    """None: a resident who moved in this year could not be tested (missing limits)."""
     line5_residential_units: int
     line6_income_qualified_units: int
     line7_continuing_residents_treated_qualified: int
     line8_low_income_units: int
     line9_low_income_percentage: Decimal
     required_units: int
-    test_met: bool
+    test_met: bool | None
+    """Met on proof, not met on proof, or None: undetermined units could decide it either way."""
+    undetermined_units: int = 0
 
     def as_row(self) -> dict:
         return {
@@ -42,6 +45,7 @@ class Form8703Figures:
             "line9_low_income_percentage": self.line9_low_income_percentage,
             "required_units": self.required_units,
             "test_met": self.test_met,
+            "undetermined_units": self.undetermined_units,
         }
 
 
@@ -51,6 +55,9 @@ def form_8703_figures(
     income_qualified_units: int,
     continuing_residents_treated_qualified: int,
     new_over_income_residents: int = 0,
+    *,
+    undetermined_units: int = 0,
+    undetermined_new_residents: int = 0,
 ) -> Form8703Figures:
     """Form 8703 lines 4-9 and the elected test (§5, §7.7).
 
@@ -58,20 +65,36 @@ def form_8703_figures(
     qualified at move-in and are now above the limit but still treated as qualified (140 % rule not
     violated); line 8 = 6 + 7; line 9 = line 8 ÷ line 5 as a percentage, **truncated** to 2 decimals.
     Test met when line 8 ≥ **ceil**(20 %/40 %/25 % × line 5).
+
+    ``undetermined_units``: occupied units whose qualification could not be tested (missing limits). They
+    count neither way: the test is met on proof (line 8 alone reaches the requirement), not met on proof
+    (line 8 plus every undetermined unit stays below it), otherwise undetermined (None). Likewise line 4 is
+    None when no new resident is proven over income but some could not be tested.
     """
     if election not in BOND_ELECTIONS:
         raise ValueError(f"bond election must be one of {BOND_ELECTIONS}, got {election!r}")
     low = income_qualified_units + continuing_residents_treated_qualified
     pct = Fraction(100 * low, residential_units) if residential_units else Fraction(0)
     required = set_aside_required_units(residential_units, election)
+    if low >= required:
+        met: bool | None = True
+    elif low + undetermined_units < required:
+        met = False
+    else:
+        met = None
+    if new_over_income_residents:
+        line4: bool | None = False
+    else:
+        line4 = None if undetermined_new_residents else True
     return Form8703Figures(
         election=election,
-        line4_no_new_over_income_residents=new_over_income_residents == 0,
+        line4_no_new_over_income_residents=line4,
         line5_residential_units=residential_units,
         line6_income_qualified_units=income_qualified_units,
         line7_continuing_residents_treated_qualified=continuing_residents_treated_qualified,
         line8_low_income_units=low,
         line9_low_income_percentage=truncate(Decimal(pct.numerator) / Decimal(pct.denominator), 2),
         required_units=required,
-        test_met=low >= required,
+        test_met=met,
+        undetermined_units=undetermined_units,
     )

@@ -9,20 +9,22 @@ missing so part of the portfolio cannot be (or was not) judged.
 - :func:`restricted_units_certified`: every occupied restricted unit has a current certification (a
   certification on file and no overdue required recertification) or an open finding that says why not.
 - :func:`limits_available`: the HUD tables the evaluation reads exist for every property's area and the
-  evaluation date — income limits: MTSP for LIHTC/bond/state, HUD's Section 8 table for HOME and
+  evaluation date, are not stale, and include the national non-metro table wherever a rural floor applies —
+  income limits: MTSP for LIHTC/bond/state, HUD's Section 8 table for HOME and
   project-based Section 8 (a tenant-based voucher's eligibility is the PHA's, §2.1); rent limits: HOME
-  rents for HOME. Missing income limits are an ERROR (qualification cannot be judged); a missing rent-only
+  rents for HOME, and the MTSP table of each building's gross rent floor date. Missing income limits are an ERROR (qualification cannot be judged); a missing rent-only
   table a WARN. (RD 515 basic/note rents come from the loan, not HUD, and are data issues of the
   evaluation.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from .limits import LimitContext, LimitsProvider
+from .limits import LimitsProvider, LimitUnavailable, limit_context
 
 if TYPE_CHECKING:
     from .inputs import ComplianceInputs
@@ -98,7 +100,9 @@ def restricted_units_certified(result: PortfolioResult, inputs: ComplianceInputs
 
 
 def limits_available(inputs: ComplianceInputs, provider: LimitsProvider, as_of: date) -> CheckOutcome:
-    """The HUD tables each property's programs need exist for its area on ``as_of``."""
+    """The HUD tables each property's programs need exist for its area on ``as_of`` and can be used: not
+    stale (:func:`~rm_pipelines.compliance.limits.stale_from`), and with the national non-metro table for
+    the rural floor of every building that gets one."""
     missing_income, missing_rent = [], []
     checked = 0
     for prop in inputs.properties:
@@ -109,18 +113,43 @@ def limits_available(inputs: ComplianceInputs, provider: LimitsProvider, as_of: 
         short = inputs.property_labels.get(prop.property_id, (prop.property_id, ""))[0]
         year = f"{prop.area} on {as_of}"
         if programs & MTSP_PROGRAMS:
-            ctx = LimitContext(area=prop.area, placed_in_service=prop.placed_in_service, rural=prop.rural,
-                               bond_financed="bond" in programs and "lihtc" not in programs)
-            if provider.lihtc_income_limits(ctx, as_of) is None:
-                missing_income.append(f"{short}: MTSP income limits for {year}")
+            problems: list[str] = []
+            floors: list[str] = []
+            for building in prop.buildings or (None,):  # buildings differ: bond financing, rural and rent floors
+                for program in sorted(programs & MTSP_PROGRAMS):
+                    ctx = limit_context(prop, building, program)
+                    problem = _problem(provider.lihtc_income_limits, ctx, as_of, missing=f"MTSP income limits for {year}")
+                    if problem and problem not in problems:
+                        problems.append(problem)
+                    if not problem and program != "bond":  # the bond test has no rent limit
+                        floor = _problem(provider.lihtc_rent_limits, ctx, as_of, missing="")
+                        if floor and floor not in floors:
+                            floors.append(floor)
+            missing_income += [f"{short}: {p}" for p in problems]
+            missing_rent += [f"{short}: {p}" for p in floors]
         project_based = any(e.program == "section8" and e.section8_kind != "hcv" for e in prop.programs)
-        if ("home" in programs or project_based) and provider.section8_income_limits(prop.area, as_of) is None:
-            missing_income.append(f"{short}: Section 8 income limits for {year}")
-        if "home" in programs and provider.home_rents(prop.area, as_of) is None:
-            missing_rent.append(f"{short}: HOME rent limits for {year}")
+        if "home" in programs or project_based:
+            problem = _problem(provider.section8_income_limits, prop.area, as_of,
+                               missing=f"Section 8 income limits for {year}")
+            if problem:
+                missing_income.append(f"{short}: {problem}")
+        if "home" in programs:
+            problem = _problem(provider.home_rents, prop.area, as_of, missing=f"HOME rent limits for {year}")
+            if problem:
+                missing_rent.append(f"{short}: {problem}")
     failing = missing_income + missing_rent
     return CheckOutcome("limits_available", not failing, "ERROR" if missing_income else "WARN", checked, failing,
-                        "HUD limits exist for every property's area and year.")
+                        "HUD limits exist for every property's area and year, and are not stale.")
+
+
+def _problem(find: Callable[..., object], *args: object, missing: str) -> str | None:
+    """What is wrong with the table lookup ``find(*args)``: ``missing`` when it finds no table, the reason
+    when the table it finds cannot be used (stale, no non-metro table for a rural floor, no table for a
+    gross rent floor), else None."""
+    try:
+        return None if find(*args) is not None else missing
+    except LimitUnavailable as exc:
+        return str(exc)
 
 
 def run_all(inputs: ComplianceInputs, result: PortfolioResult, provider: LimitsProvider) -> list[CheckOutcome]:

@@ -27,9 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable, Mapping, Protocol, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Mapping, Protocol, Sequence, Union
 
+from .certifications import add_years
 from .rounding import D, Money, ceil_to
+
+if TYPE_CHECKING:
+    from .model import Building, Property
 
 # --------------------------------------------------------------------------------------------------
 # Constants from compliance-rules.md
@@ -44,6 +48,9 @@ EXTRA_PERSON_FACTOR_PCT = 8
 IMPLEMENTATION_GRACE_DAYS = 45
 """Rev. Rul. 94-57: prior limits may be used until 45 days after HUD releases new ones (§1.2)."""
 
+STALE_AFTER_DAYS = IMPLEMENTATION_GRACE_DAYS
+"""A table is stale one year and this many days after it took effect (see :func:`stale_from`)."""
+
 HERA_PLACED_IN_SERVICE_CUTOFF = date(2008, 12, 31)
 """HERA Special limits only for projects placed in service on or before 12/31/2008 (§1.2)."""
 
@@ -55,6 +62,17 @@ SizeLike = Union[int, Decimal, Fraction, float, str]
 
 class LimitUnavailable(LookupError):
     """No published limit covers the request (area, year, percentage or size)."""
+
+
+class RentFloorUnavailable(LimitUnavailable):
+    """The gross rent floor's table is not loaded: the building's rent limits are known only from below.
+
+    ``lower_bound``: the limits without the floor. A floor can only raise rent limits, so a gross rent
+    within them is rent-restricted on proof; one above them is undetermined, never a finding."""
+
+    def __init__(self, message: str, lower_bound: "IncomeLimitTable") -> None:
+        super().__init__(message)
+        self.lower_bound = lower_bound
 
 
 # --------------------------------------------------------------------------------------------------
@@ -372,6 +390,36 @@ class HomeRentTable:
 
 ReferenceTable = Union[IncomeLimitTable, FairMarketRents, HomeRentTable]
 
+
+def effective_from(table: ReferenceTable) -> date:
+    """The date a table took effect: its effective date, else the start of its fiscal year (1 October)."""
+    return table.effective_date or date(table.fiscal_year - 1, 10, 1)
+
+
+def stale_from(table: ReferenceTable) -> date:
+    """The first day on which ``table`` is stale: **one year and 45 days after it took effect**.
+
+    HUD publishes every table once a fiscal year (income and MTSP limits around April-May, FMRs for
+    1 October, HOME rents after the income limits), and the 45-day rule (Rev. Rul. 94-57, §1.2) lets the
+    prior year's limits be used for 45 days after the new ones are released. So a table that is still the
+    latest one loaded a year and 45 days after it took effect stands in for a year whose tables were not
+    imported: a determination that depends on it is undetermined (a data issue), never a finding and never
+    "compliant". FY2026 MTSP limits effective 2026-05-01 are stale from 2027-06-15; used on 2029-03-15
+    they are a data issue."""
+    return add_years(effective_from(table)) + timedelta(days=STALE_AFTER_DAYS)
+
+
+def _fresh(table, as_of: date, what: str):
+    """``table`` unless it is stale on ``as_of`` (:func:`stale_from`): then LimitUnavailable naming the
+    table, the day it went stale and the import that fixes it."""
+    if table is None or as_of < stale_from(table):
+        return table
+    kind = _kind_of(table)
+    raise LimitUnavailable(
+        f"{what}: FY{table.fiscal_year} (effective {effective_from(table)}) is the latest loaded and is stale from "
+        f"{stale_from(table)}, a year and {STALE_AFTER_DAYS} days after it took effect; import FY{table.fiscal_year + 1} "
+        f"(`rm-pipelines limits import FILE --kind {kind} --fiscal-year {table.fiscal_year + 1}`)")
+
 # --------------------------------------------------------------------------------------------------
 # Applicable-limit resolution (45-day rule, hold harmless, HERA, rural floor, gross rent floor)
 # --------------------------------------------------------------------------------------------------
@@ -421,8 +469,36 @@ def gross_rent_floor_date(
     return allocation_date
 
 
+def limit_context(prop: Property, building: Building | None, program: str = "lihtc") -> LimitContext:
+    """The :class:`LimitContext` of a building (``None``: a property without building data) for the limits
+    of one program (§1.2, §1.3, §5).
+
+    - The bond test never uses the rural national non-metro floor: that floor is a §42 rule (§1.2, §5).
+    - For the other programs a building is bond-financed when its data says so (``Building.bond_financed``
+      True/False) and, when its data says nothing (``None``), whenever its property has a bond election:
+      a building of a bond project gets no rural floor by default.
+    """
+    pis = (building.placed_in_service if building else None) or prop.placed_in_service
+    if program == "bond":
+        bond_financed = True
+    elif building is not None and building.bond_financed is not None:
+        bond_financed = building.bond_financed
+    else:
+        bond_financed = prop.program("bond") is not None
+    floor = None
+    if building is not None:
+        floor = gross_rent_floor_date(building.allocation_date, pis, building.gross_rent_floor_election)
+    return LimitContext(area=prop.area, placed_in_service=pis, rural=prop.rural, bond_financed=bond_financed,
+                        gross_rent_floor_date=floor)
+
+
 class LimitsProvider(Protocol):
-    """What the portfolio evaluation needs from reference data (implemented by :class:`LimitsLibrary`)."""
+    """What the portfolio evaluation needs from reference data (implemented by :class:`LimitsLibrary`).
+
+    Each lookup returns ``None`` when no table covers the area and date, and raises
+    :class:`LimitUnavailable` (with a message saying what to import) when a table exists but cannot be used
+    as it is: stale (:func:`stale_from`), or a rural floor whose national non-metro table is not loaded.
+    Either way the determinations that need it are undetermined (data issues), never findings."""
 
     def lihtc_income_limits(self, ctx: LimitContext, as_of: date) -> IncomeLimitTable | None: ...
 
@@ -447,7 +523,7 @@ class _Versions:
         self.dates: list[date] = []
 
     def add(self, table) -> None:
-        eff = table.effective_date or date(table.fiscal_year - 1, 10, 1)
+        eff = effective_from(table)
         for i, existing in enumerate(self.tables):
             if existing.fiscal_year == table.fiscal_year:
                 del self.tables[i]
@@ -551,7 +627,9 @@ class LimitsLibrary:
         the national non-metro table for rural projects not financed by tax-exempt bonds ``)``.
 
         Uses the income-averaging file's rows for the same fiscal year when loaded. Returns ``None`` when
-        no MTSP table for the area is in effect on ``as_of``.
+        no MTSP table for the area is in effect on ``as_of``; raises :class:`LimitUnavailable` when the one in
+        effect is stale (:func:`stale_from`) or when a rural floor needs a national non-metro table that is
+        not loaded (for every fiscal year combined).
         """
         versions = self._mtsp_versions(ctx.area)
         if versions is None:
@@ -562,6 +640,8 @@ class LimitsLibrary:
             if not (self.backfill_earliest and versions.tables):
                 return None
             current, backfilled = 0, True
+        else:
+            _fresh(versions.tables[current], as_of, f"MTSP limits for area {ctx.area}")
         in_window = False
         mandatory = versions.tables[current].mandatory_date
         if current > 0 and mandatory is not None and as_of < mandatory:
@@ -584,16 +664,23 @@ class LimitsLibrary:
 
     def lihtc_rent_limits(self, ctx: LimitContext, as_of: date) -> IncomeLimitTable | None:
         """Income limits used for a building's maximum rents: :meth:`lihtc_income_limits` floored at the
-        limits in effect on the gross-rent-floor date (§1.3 rent floors, §1.7)."""
+        limits in effect on the gross-rent-floor date (§1.3 rent floors, §1.7).
+
+        Raises :class:`RentFloorUnavailable` (carrying the unfloored limits as a lower bound) when no table
+        loaded was in effect on the floor date, or the one found was stale then (:func:`stale_from`)."""
         current = self.lihtc_income_limits(ctx, as_of)
         if current is None or ctx.gross_rent_floor_date is None:
             return current
+        floor_date = ctx.gross_rent_floor_date
         versions = self._mtsp_versions(ctx.area)
-        floor_index = versions.index_at(ctx.gross_rent_floor_date) if versions else -1
+        floor_index = versions.index_at(floor_date) if versions else -1
         if floor_index < 0 and self.backfill_earliest and versions is not None and versions.tables:
             floor_index = 0
-        if floor_index < 0:
-            return current
+        if floor_index < 0 or floor_date >= stale_from(versions.tables[floor_index]):
+            raise RentFloorUnavailable(
+                f"gross rent floor of area {ctx.area}: the MTSP limits in effect on the floor date {floor_date} are "
+                "not loaded, so rents above the current limits cannot be judged; import that year's limits "
+                "(`rm-pipelines limits import FILE --kind mtsp --fiscal-year YEAR`)", current)
         key = ("rent", id(current), ctx, floor_index)
         cached = self._cache.get(key)
         if cached is None:
@@ -625,8 +712,12 @@ class LimitsLibrary:
             parts.append(base.hera)
         if ctx.rural_floor:
             nonmetro = self._nonmetro_for(base.fiscal_year)
-            if nonmetro is not None:
-                parts.append(nonmetro)
+            if nonmetro is None:  # the floor can only raise a limit: without it the limit is unknown
+                raise LimitUnavailable(
+                    f"national non-metro limits FY{base.fiscal_year} are not loaded: the rural floor (§42(i)(8)) of "
+                    f"area {ctx.area} cannot be applied; import them (`rm-pipelines limits import FILE --kind "
+                    f"nonmetro --fiscal-year {base.fiscal_year}`)")
+            parts.append(nonmetro)
         cached = combine_max(parts) if len(parts) > 1 else base
         self._cache[key] = cached
         return cached
@@ -643,22 +734,25 @@ class LimitsLibrary:
     # -- HUD programs -------------------------------------------------------------------------------------
     def section8_income_limits(self, area: str, as_of: date) -> IncomeLimitTable | None:
         """Section 8 income limits in effect on ``as_of`` (HUD's effective date; no hold harmless, no 45-day
-        window — those are LIHTC/MTSP rules). Also serve as HOME income limits (see :mod:`home`)."""
-        return self.table_in_effect("section8", area, as_of)
+        window — those are LIHTC/MTSP rules). Also serve as HOME income limits (see :mod:`home`). Raises
+        :class:`LimitUnavailable` when the table in effect is stale (:func:`stale_from`)."""
+        return _fresh(self.table_in_effect("section8", area, as_of), as_of, f"Section 8 income limits for area {area}")
 
     def fair_market_rents(
         self, area: str, as_of: date, zip_code: str | None = None, small_area: bool = False
     ) -> FairMarketRents | None:
-        """FMRs in effect on ``as_of``; the ZIP's Small Area FMR when ``small_area`` (SAFMR metros, §2.2)."""
+        """FMRs in effect on ``as_of``; the ZIP's Small Area FMR when ``small_area`` (SAFMR metros, §2.2).
+        Raises :class:`LimitUnavailable` when the table in effect is stale (:func:`stale_from`)."""
         if small_area and zip_code:
             table = self.table_in_effect("safmr", zip_code, as_of)
             if table is not None:
-                return table
-        return self.table_in_effect("fmr", area, as_of)
+                return _fresh(table, as_of, f"Small Area FMRs for ZIP {zip_code}")
+        return _fresh(self.table_in_effect("fmr", area, as_of), as_of, f"FMRs for area {area}")
 
     def home_rents(self, area: str, as_of: date) -> HomeRentTable | None:
-        """HOME rent limits in effect on ``as_of`` (§3)."""
-        return self.table_in_effect("home-rents", area, as_of)
+        """HOME rent limits in effect on ``as_of`` (§3). Raises :class:`LimitUnavailable` when the table in
+        effect is stale (:func:`stale_from`)."""
+        return _fresh(self.table_in_effect("home-rents", area, as_of), as_of, f"HOME rent limits for area {area}")
 
     def home_rents_at(self, area: str, on: date | None) -> HomeRentTable | None:
         """HOME rents in effect at project commitment (HOME rent hold harmless, §3)."""

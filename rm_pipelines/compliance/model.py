@@ -68,7 +68,9 @@ class Building:
     - ``allocation_date`` + ``gross_rent_floor_election`` (``allocation`` default or
       ``placed-in-service``): fix the gross rent floor (Rev. Proc. 94-57, §1.3). For bond deals pass the
       reservation/determination date as ``allocation_date``.
-    - ``bond_financed``: tax-exempt-bond financed (no rural national non-metro floor, §1.2).
+    - ``bond_financed``: tax-exempt-bond financed (no rural national non-metro floor, §1.2). ``None`` (the
+      data says nothing): bond-financed whenever the property has a bond election
+      (:func:`~rm_pipelines.compliance.limits.limit_context`).
     - ``committed_applicable_fraction``: the fraction the credit was claimed on (8609/8609-A); a lower
       computed fraction is reported as an 11e finding. ``None`` → no comparison.
     """
@@ -79,7 +81,7 @@ class Building:
     placed_in_service: date | None = None
     allocation_date: date | None = None
     gross_rent_floor_election: str = "allocation"
-    bond_financed: bool = False
+    bond_financed: bool | None = None
     committed_applicable_fraction: Decimal | None = None
 
 

@@ -15,7 +15,15 @@ assets write them to the warehouse). Rules and their sections of compliance-rule
   (lesser of unit and floor-space, 4 decimals), Low HOME 20 %, bond Form 8703 figures, Section 8
   TTP/HAP and RD 515 contributions per assisted household;
 - findings (§7.6): Form 8823 categories via :mod:`violations`; the list is reconciled with the previous
-  one (nothing deleted; corrections dated).
+  one (nothing deleted; corrections dated);
+- status per program and overall: ``not compliant`` on an open finding, else ``undetermined`` when missing
+  reference data or inputs kept any determination of the program from being made (each one is also a data
+  issue), else ``compliant``.
+
+Missing data is never a finding and never "compliant": a determination that needs a missing, stale or
+incomplete table (:class:`~rm_pipelines.compliance.limits.LimitUnavailable`) or the month's rent facts is
+undetermined — tests are met on proof, not met on proof, otherwise undetermined — and a finding that an
+evaluation cannot decide is not marked corrected.
 
 Conservative readings taken where compliance-rules.md leaves a choice are stated where they are applied
 (search "conservative").
@@ -35,13 +43,15 @@ from . import certifications as certs_mod
 from . import home as home_rules
 from . import income as income_rules
 from . import income_averaging, lihtc, section8, usda515
+from .answer import compliance_answer
 from .bond import BOND_ELECTIONS, form_8703_figures
 from .limits import (
     IncomeLimitTable,
     LimitContext,
     LimitsProvider,
     LimitUnavailable,
-    gross_rent_floor_date,
+    RentFloorUnavailable,
+    limit_context,
 )
 from .model import (
     Building,
@@ -55,12 +65,22 @@ from .model import (
     UnitProgram,
 )
 from .rounding import ceil_places
-from .rulesets import Ruleset, ruleset_for
+from .rulesets import (
+    MEDICAL_PHASE_IN_PCT,
+    Ruleset,
+    hotma_start,
+    medical_threshold_pct,
+    ruleset_for,
+)
 from .students import lihtc_student_status
 from .violations import FORM_8823_LINES, Finding, Observation, reconcile
 
 ZERO = Decimal(0)
 TAX_PROGRAMS = ("lihtc", "bond")
+RENT_PROGRAMS = ("lihtc", "state", "home")
+"""Layers with a maximum rent (§1.3, §3, §6)."""
+ASSISTANCE_PROGRAMS = {"section8": "section8", "usda-ra": "usda515"}
+"""A household's rental assistance → the program it belongs to, whatever the unit's layers."""
 RECERT_KINDS = frozenset({"annual", "interim"})
 MOVE_IN_KINDS = frozenset({"move-in", "initial"})
 _MISSING = object()
@@ -92,6 +112,10 @@ class DataIssue(_Row):
     entity_id: str
     property_id: str | None
     message: str
+    property_name: str | None = None
+    """The property's name as Rent Manager shows it."""
+    unit_number: str | None = None
+    """The unit's number (Rent Manager unit name), for issues of a unit or of its household."""
 
 
 @dataclass(slots=True)
@@ -235,7 +259,8 @@ class AssistedHouseholdStatus(_Row):
     program: str
     kind: str
     annual_income: Decimal
-    adjusted_income: Decimal
+    adjusted_income: Decimal | None
+    """None when a deduction cannot be determined (the HOTMA medical phase-in of the family is unknown)."""
     ruleset: str
     utility_allowance: Decimal
     ttp: int | None = None
@@ -257,11 +282,18 @@ class AssistedHouseholdStatus(_Row):
 
 @dataclass(slots=True)
 class OverallStatus(_Row):
-    """Per org and program (``all`` = every program): compliant or not, counts, worst open findings."""
+    """Per org and program (``all`` = every program): the status, counts, worst open findings.
+
+    ``status``: ``not compliant`` (an open finding), ``undetermined`` (no open finding, but missing data
+    left ``undetermined_properties`` properties / ``undetermined_units`` units of the program undecided),
+    or ``compliant``. ``compliant`` is True only for ``compliant`` (kept for readers of the boolean)."""
 
     org_id: str
     program: str
     compliant: bool
+    status: str
+    undetermined_properties: int
+    undetermined_units: int
     properties: int
     units: int
     low_income_units: int
@@ -274,15 +306,9 @@ class OverallStatus(_Row):
 
     @property
     def answer(self) -> str:
-        return compliance_answer(self.open_findings, self.open_by_8823_line)
-
-
-def compliance_answer(open_findings: int, open_by_8823_line: str = "") -> str:
-    """The one-line answer to "are we in compliance?" from an ``OverallStatus`` row (compliant = no open
-    finding)."""
-    if not open_findings:
-        return "in compliance (no open findings)"
-    return f"NOT in compliance: {open_findings} open finding(s)" + (f" — {open_by_8823_line}" if open_by_8823_line else "")
+        return compliance_answer(self.open_findings, self.open_by_8823_line,
+                                 undetermined_properties=self.undetermined_properties,
+                                 undetermined_units=self.undetermined_units)
 
 
 @dataclass(frozen=True)
@@ -467,6 +493,10 @@ class _Evaluator:
         self.program_rows: list[ProgramStatus] = []
         self.assisted_rows: list[AssistedHouseholdStatus] = []
         self.hold_units: set[str] = set()
+        # program → property → units (None: the property itself) whose determination missing data prevented
+        self.undetermined: dict[str, dict[str, set[str | None]]] = defaultdict(lambda: defaultdict(set))
+        self._unit_numbers = {u.unit_id: u.unit_number for u in units}
+        self._household_units = {h.household_id: h.unit_id for h in households}
 
     # ------------------------------------------------------------------------------------------------
     def run(self) -> PortfolioResult:
@@ -481,7 +511,8 @@ class _Evaluator:
         for unit in self.units:
             if unit.property_id not in self.props:
                 self._issue("unit", unit.unit_id, unit.property_id, "unit's property is not in the portfolio")
-        findings = reconcile(self.previous, self.observations, self.as_of, self.settings.correction_days)
+        findings = reconcile(self.previous, self.observations, self.as_of, self.settings.correction_days,
+                             undecided=self._undecided)
         units = [w.status for w in self.work.values() if w.status is not None]
         return PortfolioResult(
             as_of=self.as_of,
@@ -497,8 +528,27 @@ class _Evaluator:
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _issue(self, entity: str, entity_id: str, property_id: str | None, message: str) -> None:
-        issue = DataIssue(entity, entity_id, property_id, message)
-        self.issues.setdefault((entity, entity_id, message), issue)
+        key = (entity, entity_id, message)
+        if key not in self.issues:
+            prop = self.props.get(property_id) if property_id else None
+            unit_id = entity_id if entity == "unit" else self._household_units.get(entity_id) if entity == "household" else None
+            self.issues[key] = DataIssue(entity, entity_id, property_id, message, prop.name if prop else None,
+                                         self._unit_numbers.get(unit_id) if unit_id else None)
+
+    def _undetermined(self, program: str, property_id: str, unit_id: str | None = None) -> None:
+        """Missing data kept a determination of ``program`` for this unit (or property) from being made."""
+        self.undetermined[program][property_id].add(unit_id)
+
+    def _undecided(self, f: Finding) -> bool:
+        """The finding cannot be decided by this evaluation: what it rests on (its unit, or its property) is
+        undetermined in its program. Such a finding is not corrected (:func:`violations.reconcile`)."""
+        decided_by = f.type.decided_by
+        if decided_by is None:
+            return False
+        by_property = self.undetermined.get(f.program, {}).get(f.property_id)
+        if not by_property:
+            return False
+        return decided_by == "property" or f.unit_id is None or f.unit_id in by_property
 
     def _observe(self, code: str, program: str, prop: Property, *, unit: Unit | None = None,
                  building: Building | None = None, household_id: str | None = None,
@@ -540,23 +590,33 @@ class _Evaluator:
         key = (prop.property_id, building.building_id if building else None, program)
         ctx = self._ctx_cache.get(key)
         if ctx is None:
-            pis = (building.placed_in_service if building else None) or prop.placed_in_service
-            bond_only = program == "bond" and prop.program("lihtc") is None
-            floor = None
-            if building is not None:
-                floor = gross_rent_floor_date(building.allocation_date, pis, building.gross_rent_floor_election)
-            ctx = LimitContext(
-                area=prop.area,
-                placed_in_service=pis,
-                rural=prop.rural,
-                bond_financed=(building.bond_financed if building else False) or bond_only,
-                gross_rent_floor_date=floor,
-            )
+            ctx = limit_context(prop, building, program)
             # equal contexts share one object, so identity-keyed limit caches are shared across buildings
             ctx = self._ctx_cache[key] = self._ctx_intern.setdefault(ctx, ctx)
         return ctx
 
-    def _mtsp(self, ctx: LimitContext, on: date) -> IncomeLimitTable | None:
+    # Table lookups come in two forms: the plain one (a table or None, for displayed figures) and the one
+    # a determination uses (``_for``), which also records why a table is missing or unusable.
+    @staticmethod
+    def _lookup(find, *args):
+        """A provider lookup's table, None (no table) or the LimitUnavailable saying why it cannot be used."""
+        try:
+            return find(*args)
+        except LimitUnavailable as exc:
+            return exc
+
+    def _usable(self, value, w: _UnitWork, missing: str, on: date):
+        """``value`` if it is a table; else record a data issue (no table: per unit; an unusable table, e.g.
+        stale or without its rural floor: per property, in the words of the reason) and return None."""
+        if value is None:
+            self._issue("unit", w.unit.unit_id, w.prop.property_id, f"no {missing} limits for area {w.prop.area} on {on}")
+            return None
+        if isinstance(value, LimitUnavailable):
+            self._issue("property", w.prop.property_id, w.prop.property_id, str(value))
+            return None
+        return value
+
+    def _mtsp_value(self, ctx: LimitContext, on: date):
         # contexts are cached by _ctx, so their identity is a cheap, stable key
         by_date = self._mtsp_cache.get(id(ctx))
         if by_date is None:
@@ -564,20 +624,46 @@ class _Evaluator:
         try:
             return by_date[on]
         except KeyError:
-            table = by_date[on] = self.provider.lihtc_income_limits(ctx, on)
-            return table
+            value = by_date[on] = self._lookup(self.provider.lihtc_income_limits, ctx, on)
+            return value
 
-    def _mtsp_rent(self, ctx: LimitContext) -> IncomeLimitTable | None:
+    def _mtsp(self, ctx: LimitContext, on: date) -> IncomeLimitTable | None:
+        value = self._mtsp_value(ctx, on)
+        return None if isinstance(value, LimitUnavailable) else value
+
+    def _mtsp_for(self, ctx: LimitContext, on: date, w: _UnitWork) -> IncomeLimitTable | None:
+        value = self._mtsp_value(ctx, on)
+        if value is None or isinstance(value, LimitUnavailable):
+            return self._usable(value, w, "MTSP", on)
+        return value
+
+    def _mtsp_rent_value(self, ctx: LimitContext):
         key = ("rent", id(ctx))
         if key not in self._limit_cache:
-            self._limit_cache[key] = self.provider.lihtc_rent_limits(ctx, self.as_of)
+            self._limit_cache[key] = self._lookup(self.provider.lihtc_rent_limits, ctx, self.as_of)
+        return self._limit_cache[key]
+
+    def _mtsp_rent(self, ctx: LimitContext) -> IncomeLimitTable | None:
+        value = self._mtsp_rent_value(ctx)
+        if isinstance(value, RentFloorUnavailable):
+            return value.lower_bound
+        return None if isinstance(value, LimitUnavailable) else value
+
+    def _rent_limit_from_below(self, w: _UnitWork, program: str) -> bool:
+        """The layer's maximum rent is only a lower bound: its gross rent floor's table is not loaded."""
+        if program not in ("lihtc", "state"):
+            return False
+        return isinstance(self._mtsp_rent_value(self._ctx(w.prop, w.building, program)), RentFloorUnavailable)
+
+    def _s8_value(self, area: str, on: date):
+        key = ("s8", area, on)
+        if key not in self._limit_cache:
+            self._limit_cache[key] = self._lookup(self.provider.section8_income_limits, area, on)
         return self._limit_cache[key]
 
     def _s8(self, area: str, on: date) -> IncomeLimitTable | None:
-        key = ("s8", area, on)
-        if key not in self._limit_cache:
-            self._limit_cache[key] = self.provider.section8_income_limits(area, on)
-        return self._limit_cache[key]
+        value = self._s8_value(area, on)
+        return None if isinstance(value, LimitUnavailable) else value
 
     def _view(self, h: Household) -> _HouseholdView:
         view = self._views.get(h.household_id)
@@ -674,11 +760,9 @@ class _Evaluator:
         if value is not _MISSING:
             return value
         pct, source, program, uses_mtsp = spec
-        table = self._mtsp(source, on) if uses_mtsp else self._s8(source, on)
-        if table is None:
-            what = "MTSP" if uses_mtsp else "Section 8/HOME income"
-            self._issue("unit", w.unit.unit_id, w.prop.property_id, f"no {what} limits for area {w.prop.area} on {on}")
-            return None
+        table = self._mtsp_value(source, on) if uses_mtsp else self._s8_value(source, on)
+        if table is None or isinstance(table, LimitUnavailable):
+            return self._usable(table, w, "MTSP" if uses_mtsp else "Section 8/HOME income", on)
         try:
             value = self._limit_value_cache[shared_key] = (pct, table.limit(pct, size), program)
             return value
@@ -712,7 +796,12 @@ class _Evaluator:
         try:
             if layer.program in ("lihtc", "state"):
                 pct = layer.rent_pct or (self._tax_pct(prop, unit, layer, False) if layer.program == "lihtc" else layer.income_pct)
-                table = self._mtsp_rent(self._ctx(prop, w.building, layer.program))
+                table = self._mtsp_rent_value(self._ctx(prop, w.building, layer.program))
+                if isinstance(table, RentFloorUnavailable):  # a lower bound: see _rent_checks
+                    self._issue("property", prop.property_id, prop.property_id, str(table))
+                    table = table.lower_bound
+                elif table is None or isinstance(table, LimitUnavailable):
+                    table = self._usable(table, w, "MTSP", self.as_of)
                 if pct is not None and table is not None:
                     value = Decimal(lihtc.max_gross_rent(table, pct, unit.bedrooms, layer.household_size_rule))
             elif layer.program == "home":
@@ -788,8 +877,10 @@ class _Evaluator:
         threshold = None
         ctx = w.tax_ctx
         if ctx is not None and facts.cert.kind in RECERT_KINDS and w.tax.set_aside is not None:
-            table = self._mtsp(ctx, facts.cert.effective_date)
-            if table is not None:
+            table = self._mtsp_for(ctx, facts.cert.effective_date, w)
+            if table is None:  # the 140 % test (and the next available unit rule) cannot be made
+                self._undetermined(w.tax.program, w.prop.property_id, w.unit.unit_id)
+            else:
                 election = w.tax
                 key = (id(table), facts.size, election.set_aside, w.designation, election.deep_rent_skewed)
                 threshold = self._threshold_cache.get(key, _MISSING)
@@ -891,10 +982,14 @@ class _Evaluator:
         qualified = False  # conservative: a new resident without a move-in certification is not qualified
         cert = view.move_in_cert
         if cert is not None:
-            table = self._mtsp(self._ctx(w.prop, w.building, election.program), cert.effective_date)
-            if table is None:
-                self._issue("household", view.household.household_id, w.prop.property_id,
-                            f"no MTSP limits on {cert.effective_date}: lease-up left out of the next available unit rule")
+            table = self._mtsp_value(self._ctx(w.prop, w.building, election.program), cert.effective_date)
+            if table is None or isinstance(table, LimitUnavailable):
+                if table is None:
+                    self._issue("household", view.household.household_id, w.prop.property_id,
+                                f"no MTSP limits on {cert.effective_date}: lease-up left out of the next available unit rule")
+                else:
+                    self._usable(table, w, "MTSP", cert.effective_date)
+                self._undetermined(election.program, w.prop.property_id)  # the rule is incomplete
                 return None
             facts = self._move_in_facts(w, view)
             qualified = facts.whole <= table.limit(pct, facts.size)
@@ -916,6 +1011,7 @@ class _Evaluator:
         # rent limits of every layer (as of the month); the most restrictive wins (§0 principle 3)
         max_rents = []
         max_rent = rent_program = lihtc_max = None
+        unknown_rent_limits = ()
         for layer in unit.programs:
             value = self._layer_max_rent(w, layer)
             if value is not None:
@@ -924,6 +1020,8 @@ class _Evaluator:
                     max_rent, rent_program = value, layer.program
                 if layer.program == "lihtc":
                     lihtc_max = value
+            elif layer.program in RENT_PROGRAMS:
+                unknown_rent_limits += (layer.program,)
 
         size = income = pct_ami = None
         income_limit = limit_pct = limit_program = None
@@ -957,13 +1055,19 @@ class _Evaluator:
                             over, threshold = self._over(w, f), f.threshold
                             break
             qualified_mi = self._move_in_checks(w, view)
-            tenant_rent, fees, subsidy, gross, rent_ok = self._rent_checks(w, view, ua, max_rents, max_rent)
+            tenant_rent, fees, subsidy, gross, rent_ok = self._rent_checks(w, view, ua, max_rents)
+            for program in unknown_rent_limits:  # an occupied unit whose rent limit is unknown
+                self._undetermined(program, prop.property_id, unit.unit_id)
             if gross is not None and lihtc_max is not None:
                 lihtc_rent_ok = gross <= lihtc_max
+                if not lihtc_rent_ok and self._rent_limit_from_below(w, "lihtc"):
+                    lihtc_rent_ok = None
             self._household_row(w, view, size, income, student, over)
             self._assisted(w, view, ua)
 
         w.low_income = low_income = self._low_income(w, tax_layer, lihtc_rent_ok, student)
+        if low_income is None:
+            self._undetermined(tax.program, prop.property_id, unit.unit_id)
         building = w.building
         w.status = UnitStatus(
             prop.org_id, prop.property_id, unit.building_id, building.bin if building else None, unit.unit_id,
@@ -1039,6 +1143,7 @@ class _Evaluator:
                 continue  # a 4 % + bond unit: the LIHTC test (same MTSP limits) reports it
             limit = self._layer_income_limit(w, layer, facts.size, cert.effective_date)
             if limit is None:
+                self._undetermined(layer.program, prop.property_id, unit.unit_id)
                 continue
             pct, value, program = limit
             if facts.whole <= value:
@@ -1051,7 +1156,7 @@ class _Evaluator:
                           discriminator=hh.household_id)
         return all_ok
 
-    def _rent_checks(self, w: _UnitWork, view: _HouseholdView, ua: Decimal, max_rents, max_rent):
+    def _rent_checks(self, w: _UnitWork, view: _HouseholdView, ua: Decimal, max_rents):
         prop, unit, hh = w.prop, w.unit, view.household
         rf = self.rent.get(unit.unit_id)
         if rf is not None and rf.household_id is not None and rf.household_id != hh.household_id:
@@ -1059,6 +1164,8 @@ class _Evaluator:
         if rf is None:
             if max_rents:
                 self._issue("unit", unit.unit_id, prop.property_id, f"no rent facts for {self.month} (rent test skipped)")
+                for _, program in max_rents:
+                    self._undetermined(program, prop.property_id, unit.unit_id)
             return None, None, None, None, None
         # gross rent = tenant rent + UA + mandatory fees − RD overage; subsidy never counts (§1.3)
         gross = rf.tenant_rent + ua + rf.mandatory_fees
@@ -1066,15 +1173,21 @@ class _Evaluator:
             gross -= rf.usda_overage
         if not max_rents:
             return rf.tenant_rent, rf.mandatory_fees, rf.assistance_payment, gross, None
+        rent_ok: bool | None = True
         for limit, program in max_rents:
             if gross <= limit:
                 continue
+            if self._rent_limit_from_below(w, program):  # over the unfloored limit: the floor might allow it
+                self._undetermined(program, prop.property_id, unit.unit_id)
+                rent_ok = None if rent_ok is True else rent_ok
+                continue
+            rent_ok = False
             code = {"lihtc": "GROSS_RENT_OVER_LIMIT", "home": "HOME_RENT_OVER_LIMIT"}.get(program, "PROGRAM_RENT_OVER_LIMIT")
             self._observe(code, program, prop, unit=unit, household_id=hh.household_id, occurred_on=rf.month,
                           detail=f"gross rent {gross} (rent {rf.tenant_rent} + UA {ua} + fees {rf.mandatory_fees}) "
                                  f"> maximum {limit} for {self.month}",
                           discriminator=hh.household_id)
-        return rf.tenant_rent, rf.mandatory_fees, rf.assistance_payment, gross, gross <= max_rent
+        return rf.tenant_rent, rf.mandatory_fees, rf.assistance_payment, gross, rent_ok
 
     def _low_income(self, w: _UnitWork, tax_layer: UnitProgram | None, lihtc_rent_ok: bool | None, student: str | None) -> bool | None:
         """Whether the unit counts as a low-income unit for the set-aside and applicable fraction (§1.1, §1.4,
@@ -1196,20 +1309,58 @@ class _Evaluator:
         if "usda515" in w.layers:
             self._usda(w, view, cert, ua)
 
-    def _adjusted(self, w: _UnitWork, view: _HouseholdView, program: str) -> tuple[Decimal, Decimal, Ruleset]:
-        """HUD adjusted income of the latest certification (§2.4) under the program's agency ruleset."""
-        prop, cert = w.prop, view.latest
-        income = self._analyse(w, view)[-1].income
+    def _adjusted(self, w: _UnitWork, view: _HouseholdView, program: str) -> tuple[Decimal, Decimal | None, Ruleset]:
+        """Annual and HUD adjusted income of the latest certification (§2.4, §8.4) under the ruleset of the
+        program's agency — for a voucher the PHA's, which may not have adopted HOTMA when the tax-credit
+        agency has. Adjusted income is None (and a data issue) when the family's HOTMA medical phase-in
+        matters but cannot be told from its certifications."""
+        prop, cert, hh = w.prop, view.latest, view.household
         agency = self._agency(prop, program)
-        rs = self._ruleset(agency, cert.effective_date)
-        facts = section8.family_facts(cert.members, cert.effective_date)
+        facts = self._analyse(w, view)[-1] if agency is self._agency(prop) else self._new_facts(agency, cert)
+        income, rs = facts.income, facts.ruleset
+        family = section8.family_facts(cert.members, cert.effective_date)
+        expenses = dict(elderly_or_disabled_family=family.elderly_or_disabled_family,
+                        medical_expenses=cert.medical_expenses,
+                        disability_assistance_expenses=cert.disability_assistance_expenses,
+                        disability_enabled_earnings=cert.disability_enabled_earnings)
+        threshold = None
+        if rs.hotma and section8.allowable_medical_expenses(**expenses) > 0:
+            start, known = self._medical_phase_in(w, view, agency)
+            if not known and section8.medical_deduction(income, MEDICAL_PHASE_IN_PCT[0], **expenses) > 0:
+                self._issue("household", hh.household_id, prop.property_id,
+                            f"{program}: HOTMA medical-expense phase-in unknown — no certification before the agency's "
+                            f"HOTMA date ({hotma_start(agency.hotma_adoption_date)}) on record to show whether the family "
+                            "was receiving the medical deduction then; adjusted income not computed")
+                self._undetermined(program, prop.property_id, w.unit.unit_id)
+                return income, None, rs
+            threshold = medical_threshold_pct(rs, cert.effective_date, start)
         adjusted = section8.adjusted_income(
-            income, ruleset=rs, dependents=facts.dependents, elderly_or_disabled_family=facts.elderly_or_disabled_family,
-            medical_expenses=cert.medical_expenses, disability_assistance_expenses=cert.disability_assistance_expenses,
-            disability_enabled_earnings=cert.disability_enabled_earnings, child_care_expenses=cert.child_care_expenses,
-            child_care_enabled_earnings=cert.child_care_enabled_earnings,
-        )
+            income, ruleset=rs, dependents=family.dependents, child_care_expenses=cert.child_care_expenses,
+            child_care_enabled_earnings=cert.child_care_enabled_earnings, medical_threshold_pct=threshold, **expenses)
         return income, adjusted, rs
+
+    def _medical_phase_in(self, w: _UnitWork, view: _HouseholdView, agency) -> tuple[date | None, bool]:
+        """(start of the family's HOTMA medical phase-in or None, whether that is known) (§2.4, [I]).
+
+        A family that was receiving the medical deduction on its last certification before its agency moved
+        to HOTMA gets phased relief from its first certification under HOTMA. Known from the household's
+        certifications: its last pre-HOTMA one shows whether it received the deduction (under that
+        certification's own ruleset); a household that moved in under HOTMA never had it. Unknown when the
+        household moved in earlier but no pre-HOTMA certification is on record."""
+        start = hotma_start(agency.hotma_adoption_date)
+        before = [c for c in view.certs if c.effective_date < start]
+        if not before:
+            return None, view.household.move_in_date >= start
+        last = before[-1]
+        facts = self._new_facts(agency, last)
+        family = section8.family_facts(last.members, last.effective_date)
+        received = section8.medical_deduction(
+            facts.income, facts.ruleset.medical_threshold_pct, elderly_or_disabled_family=family.elderly_or_disabled_family,
+            medical_expenses=last.medical_expenses, disability_assistance_expenses=last.disability_assistance_expenses,
+            disability_enabled_earnings=last.disability_enabled_earnings) > 0
+        if not received:
+            return None, True
+        return next(c.effective_date for c in view.certs if c.effective_date >= start), True
 
     def _section8(self, w: _UnitWork, view: _HouseholdView, cert: Certification, ua: Decimal) -> None:
         prop, unit, hh = w.prop, w.unit, view.household
@@ -1217,16 +1368,20 @@ class _Evaluator:
         kind = election.section8_kind if (election and "section8" in w.layers) else "hcv"
         income, adjusted, rs = self._adjusted(w, view, "section8")
         minimum = election.minimum_rent if election else ZERO
-        ttp = section8.total_tenant_payment(income, adjusted, minimum, cert.welfare_rent)
+        common = dict(org_id=prop.org_id, property_id=prop.property_id, unit_id=unit.unit_id,
+                      household_id=hh.household_id, program="section8", kind=kind, annual_income=income,
+                      adjusted_income=adjusted, ruleset=rs.key, utility_allowance=ua)
+        if adjusted is None:
+            self.assisted_rows.append(AssistedHouseholdStatus(**common))
+            return
+        ttp = common["ttp"] = section8.total_tenant_payment(income, adjusted, minimum, cert.welfare_rent)
         rf = self.rent.get(unit.unit_id)
         contract = None
         if rf is not None:
             contract = rf.contract_rent if rf.contract_rent is not None else rf.tenant_rent + rf.assistance_payment
-        common = dict(org_id=prop.org_id, property_id=prop.property_id, unit_id=unit.unit_id,
-                      household_id=hh.household_id, program="section8", kind=kind, annual_income=income,
-                      adjusted_income=adjusted, ruleset=rs.key, utility_allowance=ua, ttp=ttp)
         if contract is None:
             self._issue("household", hh.household_id, prop.property_id, "Section 8: no contract rent for the month")
+            self._undetermined("section8", prop.property_id, unit.unit_id)
             self.assisted_rows.append(AssistedHouseholdStatus(**common))
             return
         gross = contract + ua
@@ -1238,14 +1393,17 @@ class _Evaluator:
             return
         ps, source = (rf.payment_standard, "pha") if rf.payment_standard is not None else (None, None)
         if ps is None:
-            fmr = self.provider.fair_market_rents(prop.area, self.as_of, prop.zip_code, prop.small_area_fmr)
-            if fmr is not None:
+            fmr = self._lookup(self.provider.fair_market_rents, prop.area, self.as_of, prop.zip_code, prop.small_area_fmr)
+            if isinstance(fmr, LimitUnavailable):
+                self._issue("property", prop.property_id, prop.property_id, str(fmr))
+            elif fmr is not None:
                 try:
                     ps, source = fmr.rent(unit.bedrooms), f"{fmr.kind}-100%"
                 except LimitUnavailable:
                     ps = None
         if ps is None:
             self._issue("household", hh.household_id, prop.property_id, "Section 8: no payment standard or FMR")
+            self._undetermined("section8", prop.property_id, unit.unit_id)
             self.assisted_rows.append(AssistedHouseholdStatus(**common, gross_rent=gross))
             return
         assistance = section8.hap(ps, gross, ttp)
@@ -1262,8 +1420,12 @@ class _Evaluator:
         common = dict(org_id=prop.org_id, property_id=prop.property_id, unit_id=unit.unit_id,
                       household_id=hh.household_id, program="usda515", kind="ra" if hh.rental_assistance == "usda-ra" else "no-ra",
                       annual_income=income, adjusted_income=adjusted, ruleset=rs.key, utility_allowance=ua)
+        if adjusted is None:
+            self.assisted_rows.append(AssistedHouseholdStatus(**common))
+            return
         if rf is None or rf.basic_rent is None or rf.note_rent is None:
             self._issue("household", hh.household_id, prop.property_id, "RD 515: no basic/note rent for the month")
+            self._undetermined("usda515", prop.property_id, unit.unit_id)
             self.assisted_rows.append(AssistedHouseholdStatus(**common))
             return
         tc = usda515.tenant_contribution(adjusted, income, rf.basic_rent, rf.note_rent, ua,
@@ -1327,12 +1489,15 @@ class _Evaluator:
             required = lihtc.set_aside_required_units(len(residential), set_aside, election.nyc)
             met = self._tri(len(counted), len(possible), required)
         if met is None:
+            self._undetermined("lihtc", prop.property_id)
             self._issue("property", prop.property_id, prop.property_id,
                         f"LIHTC set-aside undetermined: {len(counted)} units qualify, {len(possible) - len(counted)} "
                         f"undetermined (missing limits or rent facts), {required} required")
         if met is False:
+            note = f" ({len(possible) - len(counted)} undetermined)" if len(possible) > len(counted) else ""
             self._observe("SET_ASIDE_NOT_MET", "lihtc", prop,
-                          detail=f"{len(counted)} of {len(residential)} residential units qualify; {required} required ({set_aside})")
+                          detail=f"{len(counted)} of {len(residential)} residential units qualify{note}; "
+                                 f"{required} required ({set_aside})")
         building_ok = self._applicable_fractions(prop, residential, counted, possible)
         ia_ok = not row.get("ia_invalid_designations") and (row.get("ia_average") is None or row["ia_average"] <= 60)
         self.program_rows.append(ProgramStatus(
@@ -1352,6 +1517,9 @@ class _Evaluator:
         return None
 
     def _applicable_fractions(self, prop: Property, residential: list[Unit], counted: set[str], possible: set[str]) -> bool:
+        """Each building's applicable fraction against its commitment (§1.8): below on proof is an 11e
+        finding; below only if undetermined units fail is undetermined. True when every building is
+        determined and not below."""
         by_building: dict[str, list[Unit]] = defaultdict(list)
         for u in residential:
             by_building[u.building_id].append(u)
@@ -1365,11 +1533,16 @@ class _Evaluator:
             )
             committed = building.committed_applicable_fraction if building else None
             below = committed is not None and af.applicable_fraction < committed
+            determined = True
             if below and len(possible) > len(counted):
                 pos = [u for u in units if u.unit_id in possible]
                 upper = lihtc.applicable_fraction(len(pos), len(units), sum((u.square_feet for u in pos), ZERO),
                                                   sum((u.square_feet for u in units), ZERO))
                 below = upper.applicable_fraction < committed  # only on proof
+                determined = below
+            if not determined:
+                ok = False
+                self._undetermined("lihtc", prop.property_id)
             if below:
                 ok = False
                 self._observe("APPLICABLE_FRACTION_BELOW_COMMITMENT", "lihtc", prop, building=building,
@@ -1381,12 +1554,16 @@ class _Evaluator:
                 residential_units=len(units), program_units=sum(1 for u in units if "lihtc" in self.work[u.unit_id].layers),
                 qualifying_units=len(li), required_units=None, test_met=None, unit_fraction=af.unit_fraction,
                 floor_space_fraction=af.floor_space_fraction, applicable_fraction=af.applicable_fraction,
-                committed_applicable_fraction=committed, compliant=not below,
+                committed_applicable_fraction=committed, compliant=determined and not below,
             ))
         return ok
 
     def _bond_test(self, prop: Property, election: ProgramElection, residential: list[Unit]) -> None:
-        qualified_now = continuing = new_over = 0
+        """The bond income-occupancy test and Form 8703 figures (§5, §7.7). An occupied unit whose move-in or
+        current qualification needs limits that are missing is undetermined: it counts neither as
+        qualifying nor as failing, and the test is met on proof, not met on proof, or undetermined."""
+        qualified_now = continuing = new_over = new_unknown = 0
+        undetermined = 0
         pct = lihtc.set_aside_income_pct(election.set_aside)
         for u in residential:
             w = self.work[u.unit_id]
@@ -1396,26 +1573,43 @@ class _Evaluator:
             hh = view.household
             ctx = self._ctx(prop, w.building, "bond")
             mi = view.move_in_cert
-            qualified_mi = False
-            if mi is not None and (table := self._mtsp(ctx, mi.effective_date)) is not None:
-                mf = self._move_in_facts(w, view)
-                qualified_mi = mf.whole <= table.limit(pct, mf.size)
-            if hh.move_in_date.year == self.as_of.year and not qualified_mi:
-                new_over += 1
-            table = self._mtsp(ctx, view.latest.effective_date)
-            if table is None:
+            qualified_mi: bool | None = False  # without a move-in certification: not qualified (on proof)
+            if mi is not None:
+                table = self._mtsp_for(ctx, mi.effective_date, w)
+                if table is None:
+                    qualified_mi = None
+                else:
+                    mf = self._move_in_facts(w, view)
+                    qualified_mi = mf.whole <= table.limit(pct, mf.size)
+            if hh.move_in_date.year == self.as_of.year:
+                if qualified_mi is False:
+                    new_over += 1
+                elif qualified_mi is None:
+                    new_unknown += 1
+            if qualified_mi is False:
+                continue
+            table = self._mtsp_for(ctx, view.latest.effective_date, w)
+            if qualified_mi is None or table is None:
+                undetermined += 1
+                self._undetermined("bond", prop.property_id, u.unit_id)
                 continue
             lf = self._analyse(w, view)[-1]
-            now_ok = lf.whole <= table.limit(pct, lf.size)
-            if now_ok and qualified_mi:
+            if lf.whole <= table.limit(pct, lf.size):
                 qualified_now += 1
-            elif qualified_mi and not w.lost_status:
+            elif not w.lost_status:
                 continuing += 1
-        figures = form_8703_figures(election.set_aside, len(residential), qualified_now, continuing, new_over)
-        if not figures.test_met:
+        figures = form_8703_figures(election.set_aside, len(residential), qualified_now, continuing, new_over,
+                                    undetermined_units=undetermined, undetermined_new_residents=new_unknown)
+        if figures.test_met is False:
+            note = f" ({undetermined} undetermined)" if undetermined else ""
             self._observe("BOND_SET_ASIDE_NOT_MET", "bond", prop,
-                          detail=f"{figures.line8_low_income_units} of {len(residential)} units qualify; "
+                          detail=f"{figures.line8_low_income_units} of {len(residential)} units qualify{note}; "
                                  f"{figures.required_units} required ({election.set_aside})")
+        elif figures.test_met is None:
+            self._undetermined("bond", prop.property_id)
+            self._issue("property", prop.property_id, prop.property_id,
+                        f"Bond set-aside undetermined: {figures.line8_low_income_units} units qualify, {undetermined} "
+                        f"undetermined (missing limits), {figures.required_units} required ({election.set_aside})")
         self.program_rows.append(ProgramStatus(
             org_id=prop.org_id, property_id=prop.property_id, building_id=None, bin=None, program="bond",
             election=election.set_aside, residential_units=len(residential),
@@ -1426,29 +1620,42 @@ class _Evaluator:
             form_8703_line6=figures.line6_income_qualified_units,
             form_8703_line7=figures.line7_continuing_residents_treated_qualified,
             form_8703_line8=figures.line8_low_income_units, form_8703_line9_pct=figures.line9_low_income_percentage,
-            compliant=figures.test_met,
+            compliant=figures.test_met is True,
         ))
 
     def _home_test(self, prop: Property, residential: list[Unit]) -> None:
+        """Low HOME occupancy (§3): ceil(20 %) of HOME units are Low HOME units occupied by very-low-income
+        households. A Low HOME household whose move-in limits are missing is undetermined; the test is met on
+        proof, not met on proof, or undetermined."""
         home_units = [u for u in residential if "home" in self.work[u.unit_id].layers]
         required = home_rules.low_home_units_required(len(home_units))
-        low_ok = 0
+        low_ok = unknown = 0
         for u in home_units:
             layer = self.work[u.unit_id].layers["home"]
             w = self.work[u.unit_id]
             if layer.home_rent != "low" or w.current is None or w.current.move_in_cert is None:
                 continue
-            if self._qualifies(w, layer, w.current):
+            qualifies = self._qualifies(w, layer, w.current)
+            if qualifies is True:
                 low_ok += 1
-        met = low_ok >= required
-        if not met:
+            elif qualifies is None:
+                unknown += 1
+                self._undetermined("home", prop.property_id, u.unit_id)
+        met = self._tri(low_ok, low_ok + unknown, required)
+        if met is False:
+            note = f" ({unknown} undetermined)" if unknown else ""
             self._observe("HOME_LOW_HOME_SHORTFALL", "home", prop,
-                          detail=f"{low_ok} Low HOME units occupied by very-low-income households; "
+                          detail=f"{low_ok} Low HOME units occupied by very-low-income households{note}; "
                                  f"{required} required of {len(home_units)} HOME units")
+        elif met is None:
+            self._undetermined("home", prop.property_id)
+            self._issue("property", prop.property_id, prop.property_id,
+                        f"Low HOME test undetermined: {low_ok} Low HOME units qualify, {unknown} undetermined "
+                        f"(missing limits), {required} required of {len(home_units)} HOME units")
         self.program_rows.append(ProgramStatus(
             org_id=prop.org_id, property_id=prop.property_id, building_id=None, bin=None, program="home",
             election=None, residential_units=len(residential), program_units=len(home_units), qualifying_units=low_ok,
-            required_units=required, test_met=met, low_home_required=required, compliant=met,
+            required_units=required, test_met=met, low_home_required=required, compliant=met is True,
         ))
 
     # -- step 5: overall -----------------------------------------------------------------------------------
@@ -1461,36 +1668,64 @@ class _Evaluator:
             props = orgs[org_id]
             org_units = [u for u in units if u.org_id == org_id]
             org_findings = [f for f in findings if f.org_id == org_id]
-            programs = sorted({e.program for p in props for e in p.programs}
-                              | {layer.program for w in self.work.values() if w.prop.org_id == org_id for layer in w.unit.programs})
+            memberships = {u.unit_id: self._programs_of(u) for u in org_units}
+            programs = sorted({e.program for p in props for e in p.programs} | set().union(*memberships.values()))
             for program in ["all", *programs]:
-                rows.append(self._overall_row(org_id, program, props, org_units, org_findings))
+                rows.append(self._overall_row(org_id, program, props, org_units, org_findings, memberships))
         return rows
 
-    def _overall_row(self, org_id, program, props, units, findings) -> OverallStatus:
+    def _programs_of(self, u: UnitStatus) -> set[str]:
+        """The programs a unit counts in: its layers, and the program of its household's rental assistance
+        (a voucher household in a tax-credit unit is a Section 8 household)."""
+        programs = set(u.programs.split("+")) if u.programs else set()
+        w = self.work.get(u.unit_id)
+        if w is not None and w.current is not None:
+            assistance = ASSISTANCE_PROGRAMS.get(w.current.household.rental_assistance or "")
+            if assistance:
+                programs.add(assistance)
+        return programs
+
+    def _overall_row(self, org_id, program, props, units, findings, memberships) -> OverallStatus:
         if program == "all":
             p_units, p_findings, p_props = units, findings, props
+            undetermined: dict[str, set] = defaultdict(set)
+            for by_property in self.undetermined.values():
+                for pid, ids in by_property.items():
+                    undetermined[pid] |= ids
         else:
-            p_units = [u for u in units if program in u.programs.split("+")]
+            p_units = [u for u in units if program in memberships[u.unit_id]]
             p_findings = [f for f in findings if f.program == program]
             ids = {u.property_id for u in p_units} | {p.property_id for p in props if p.program(program)}
             p_props = [p for p in props if p.property_id in ids]
+            undetermined = self.undetermined.get(program, {})
         open_f = [f for f in p_findings if f.status != "corrected"]
         by_line: dict[str, int] = defaultdict(int)
         for f in open_f:
             by_line[f.form_8823_line or f.code] += 1
         worst = sorted(open_f, key=lambda f: (f.severity, f.occurred_on or f.detected_on, f.key))[:5]
+        und_props = [p.property_id for p in p_props if undetermined.get(p.property_id)]
+        und_units = {uid for pid in und_props for uid in undetermined[pid] if uid is not None}
+        status = "not compliant" if open_f else "undetermined" if und_props else "compliant"
         return OverallStatus(
-            org_id=org_id, program=program, compliant=not open_f, properties=len(p_props), units=len(p_units),
-            low_income_units=sum(1 for u in p_units if u.low_income_unit is True),
+            org_id=org_id, program=program, compliant=status == "compliant", status=status,
+            undetermined_properties=len(und_props), undetermined_units=len(und_units), properties=len(p_props),
+            units=len(p_units), low_income_units=sum(1 for u in p_units if u.low_income_unit is True),
             households=sum(1 for u in p_units if u.occupied),
             open_findings=len(open_f), past_due_findings=sum(1 for f in open_f if f.status == "past-due"),
             corrected_findings=sum(1 for f in p_findings if f.status == "corrected"),
             open_by_8823_line=", ".join(f"{k}: {v}" for k, v in sorted(by_line.items())),
-            worst_findings="; ".join(
-                f"{f.form_8823_line or f.program} {f.code} {f.unit_id or f.building_id or f.property_id}" for f in worst
-            ),
+            worst_findings="; ".join(f"{f.form_8823_line or f.program} {f.code} {self._finding_subject(f)}" for f in worst),
         )
+
+    def _finding_subject(self, f: Finding) -> str:
+        """Where a finding is, as Rent Manager names it: property name, and unit number or BIN."""
+        prop = self.props.get(f.property_id)
+        name = prop.name if prop is not None else f.property_id
+        if f.unit_id:
+            return f"{name} unit {self._unit_numbers.get(f.unit_id) or f.unit_id}"
+        if f.building_id:
+            return f"{name} building {f.bin or f.building_id}"
+        return name
 
 
 __all__ = [

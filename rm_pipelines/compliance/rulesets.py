@@ -26,11 +26,17 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+from .certifications import add_years
+
 PHA_HOTMA_ENFORCEMENT_DATE = date(2027, 1, 1)
 """Notice PIH 2026-15: HUD enforces HOTMA §§102/104 for PHAs from this date (§0, §8.4)."""
 
 HOTMA_EARLIEST = date(2024, 1, 1)
 """HOTMA's key provisions took effect on 2024-01-01 (§8.4); no HOTMA ruleset exists before it."""
+
+MEDICAL_PHASE_IN_PCT: tuple[Decimal, ...] = (Decimal(5), Decimal("7.5"))
+"""HOTMA phased relief for families already receiving the medical-expense deduction (§2.4, [I]): the
+threshold is 5 % for the first 12 months, 7.5 % for the next 12, then the ruleset's 10 %."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +122,26 @@ def ruleset_for(as_of: date, hotma_adoption_date: date | None = None) -> Ruleset
         if ruleset.effective_from <= as_of:
             chosen = ruleset
     return chosen
+
+
+def hotma_start(hotma_adoption_date: date | None) -> date | None:
+    """The first day an agency's determinations use HOTMA amounts (its adoption date, never before
+    2024-01-01), or None for an agency that has not adopted HOTMA."""
+    return None if hotma_adoption_date is None else max(hotma_adoption_date, HOTMA_EARLIEST)
+
+
+def medical_threshold_pct(ruleset: Ruleset, on: date, phase_in_start: date | None) -> Decimal:
+    """The percentage of annual income above which unreimbursed medical and attendant-care expenses are
+    deductible, for a determination effective ``on`` (§2.4, §8.2, §8.4).
+
+    ``phase_in_start``: for a family that was receiving the deduction when its agency moved to HOTMA, the
+    effective date of its first certification under HOTMA (else None). Such a family gets HOTMA's phased
+    relief ([I] compliance-rules.md §2.4: 5 % → 7.5 % → 10 %): 5 % for determinations within 12 months of
+    that date, 7.5 % within the next 12 months, then the ruleset's 10 %. Pre-HOTMA rulesets keep their 3 %.
+    """
+    if not ruleset.hotma or phase_in_start is None or on < phase_in_start:
+        return ruleset.medical_threshold_pct
+    for years, pct in enumerate(MEDICAL_PHASE_IN_PCT, start=1):
+        if on < add_years(phase_in_start, years):
+            return pct
+    return ruleset.medical_threshold_pct

@@ -81,18 +81,52 @@ def adjusted_income(
     deductions = ruleset.dependent_deduction * dependents
     if elderly_or_disabled_family:
         deductions += ruleset.elderly_disabled_deduction
-    assistance = D(disability_assistance_expenses)
-    if disability_enabled_earnings is not None:
-        assistance = min(assistance, D(disability_enabled_earnings))
-    allowable = assistance + (D(medical_expenses) if elderly_or_disabled_family else ZERO)
     threshold_pct = D(medical_threshold_pct) if medical_threshold_pct is not None else ruleset.medical_threshold_pct
-    if allowable > 0:
-        deductions += max(ZERO, allowable - annual * threshold_pct / 100)
+    deductions += medical_deduction(annual, threshold_pct, elderly_or_disabled_family=elderly_or_disabled_family,
+                                    medical_expenses=medical_expenses,
+                                    disability_assistance_expenses=disability_assistance_expenses,
+                                    disability_enabled_earnings=disability_enabled_earnings)
     child_care = D(child_care_expenses)
     if child_care_enabled_earnings is not None:
         child_care = min(child_care, D(child_care_enabled_earnings))
     deductions += child_care
     return max(ZERO, annual - deductions)
+
+
+def allowable_medical_expenses(
+    *,
+    elderly_or_disabled_family: bool,
+    medical_expenses: Money = 0,
+    disability_assistance_expenses: Money = 0,
+    disability_enabled_earnings: Money | None = None,
+) -> Decimal:
+    """The expenses the medical deduction is computed on (§2.4): unreimbursed medical expenses of an elderly
+    or disabled family plus attendant-care/auxiliary-apparatus expenses capped at the earnings they enable."""
+    assistance = D(disability_assistance_expenses)
+    if disability_enabled_earnings is not None:
+        assistance = min(assistance, D(disability_enabled_earnings))
+    return assistance + (D(medical_expenses) if elderly_or_disabled_family else ZERO)
+
+
+def medical_deduction(
+    annual_income: Money,
+    threshold_pct: Money,
+    *,
+    elderly_or_disabled_family: bool,
+    medical_expenses: Money = 0,
+    disability_assistance_expenses: Money = 0,
+    disability_enabled_earnings: Money | None = None,
+) -> Decimal:
+    """The medical and attendant-care deduction (§2.4): the allowable expenses
+    (:func:`allowable_medical_expenses`) **above** ``threshold_pct`` % of annual income, never negative.
+    Exact; no rounding."""
+    allowable = allowable_medical_expenses(
+        elderly_or_disabled_family=elderly_or_disabled_family, medical_expenses=medical_expenses,
+        disability_assistance_expenses=disability_assistance_expenses,
+        disability_enabled_earnings=disability_enabled_earnings)
+    if allowable <= 0:
+        return ZERO
+    return max(ZERO, allowable - D(annual_income) * D(threshold_pct) / 100)
 
 
 def total_tenant_payment(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 FORM_8823_LINES: Mapping[str, str] = {
     "11a": "Household income above income limit upon initial occupancy",
@@ -53,6 +53,10 @@ class FindingType:
     """1 = most severe (project-level credit risk) … 5 = least."""
     scope: str
     """``property``, ``building``, ``unit`` or ``household``."""
+    decided_by: str | None = None
+    """What a later evaluation must be able to determine before it may call the finding corrected: the
+    limits and rent facts of its ``unit``, or of its ``property`` (set-aside tests, the next available
+    unit rule); ``None`` when reference data plays no part (missing certifications, students, designations)."""
 
     @property
     def correctable(self) -> bool:
@@ -62,22 +66,22 @@ class FindingType:
 FINDING_TYPES: Mapping[str, FindingType] = {
     t.code: t
     for t in (
-        FindingType("SET_ASIDE_NOT_MET", "11f", "Qualifying units below the minimum set-aside (ceil of the elected %)", 1, "property"),
+        FindingType("SET_ASIDE_NOT_MET", "11f", "Qualifying units below the minimum set-aside (ceil of the elected %)", 1, "property", "property"),
         FindingType("IA_AVERAGE_ABOVE_60", "11f", "Income-averaging designations average above 60 % of AMI", 1, "property"),
         FindingType("IA_INVALID_DESIGNATION", "11f", "Income-averaging designation is not one of 20/30/40/50/60/70/80 %", 2, "unit"),
-        FindingType("APPLICABLE_FRACTION_BELOW_COMMITMENT", "11e", "Applicable fraction below the fraction the credit was claimed on", 2, "building"),
-        FindingType("INCOME_OVER_LIMIT_AT_MOVE_IN", "11a", "Household income above the unit's limit at initial occupancy", 2, "unit"),
+        FindingType("APPLICABLE_FRACTION_BELOW_COMMITMENT", "11e", "Applicable fraction below the fraction the credit was claimed on", 2, "building", "property"),
+        FindingType("INCOME_OVER_LIMIT_AT_MOVE_IN", "11a", "Household income above the unit's limit at initial occupancy", 2, "unit", "unit"),
         FindingType("MOVE_IN_CERT_MISSING", "11a", "No move-in income certification for the household", 2, "unit"),
         FindingType("MOVE_IN_CERT_LATE", "11a", "Move-in income certification not completed before move-in", 3, "unit"),
-        FindingType("NEXT_AVAILABLE_UNIT_VIOLATION", "11i", "Comparable or smaller unit rented to an over-income household while an over-income unit was held", 2, "unit"),
-        FindingType("GROSS_RENT_OVER_LIMIT", "11g", "Gross rent (tenant rent + utility allowance + mandatory fees) above the maximum", 2, "unit"),
+        FindingType("NEXT_AVAILABLE_UNIT_VIOLATION", "11i", "Comparable or smaller unit rented to an over-income household while an over-income unit was held", 2, "unit", "property"),
+        FindingType("GROSS_RENT_OVER_LIMIT", "11g", "Gross rent (tenant rent + utility allowance + mandatory fees) above the maximum", 2, "unit", "unit"),
         FindingType("FULL_TIME_STUDENT_HOUSEHOLD", "11l", "Household entirely of full-time students with no exception", 2, "unit"),
         FindingType("RECERT_OVERDUE", "11b", "Annual income recertification overdue", 3, "household"),
-        FindingType("BOND_SET_ASIDE_NOT_MET", None, "Bond income-occupancy test not met (Form 8703)", 1, "property"),
-        FindingType("HOME_LOW_HOME_SHORTFALL", None, "Fewer Low HOME units occupied by very-low-income families than ceil(20 %) of HOME units", 2, "property"),
-        FindingType("HOME_RENT_OVER_LIMIT", None, "Rent + utility allowance above the HOME rent limit", 2, "unit"),
-        FindingType("PROGRAM_INCOME_OVER_LIMIT_AT_MOVE_IN", None, "Household income above the program's limit at initial occupancy", 2, "unit"),
-        FindingType("PROGRAM_RENT_OVER_LIMIT", None, "Gross rent above the program's rent limit", 2, "unit"),
+        FindingType("BOND_SET_ASIDE_NOT_MET", None, "Bond income-occupancy test not met (Form 8703)", 1, "property", "property"),
+        FindingType("HOME_LOW_HOME_SHORTFALL", None, "Fewer Low HOME units occupied by very-low-income families than ceil(20 %) of HOME units", 2, "property", "property"),
+        FindingType("HOME_RENT_OVER_LIMIT", None, "Rent + utility allowance above the HOME rent limit", 2, "unit", "unit"),
+        FindingType("PROGRAM_INCOME_OVER_LIMIT_AT_MOVE_IN", None, "Household income above the program's limit at initial occupancy", 2, "unit", "unit"),
+        FindingType("PROGRAM_RENT_OVER_LIMIT", None, "Gross rent above the program's rent limit", 2, "unit", "unit"),
     )
 }
 
@@ -191,6 +195,7 @@ def reconcile(
     observations: Iterable[Observation],
     as_of: date,
     correction_days: int = 90,
+    undecided: Callable[[Finding], bool] | None = None,
 ) -> list[Finding]:
     """Update the finding list with one evaluation's observations (pure; nothing deleted; §7.6 timing:
     90-day correction period from detection, 8823 line 8/9 dates from ``occurred_on``/``corrected_on``).
@@ -199,7 +204,9 @@ def reconcile(
       correction deadline); its detail is refreshed; detected date and deadline are kept (so an extended
       deadline entered upstream survives).
     - A previous open finding no longer observed becomes ``corrected`` with ``corrected_on = as_of`` —
-      the date the later data first shows the fix. (11p findings are never corrected.)
+      the date the later data first shows the fix. (11p findings are never corrected.) Missing data is no
+      proof of a fix: a finding this evaluation could not decide (``undecided(finding)``, e.g. its unit's
+      limits are missing or stale, :attr:`FindingType.decided_by`) stays open.
     - Corrected findings are carried unchanged.
     - A new observation becomes a finding detected on ``as_of`` with deadline ``as_of + correction_days``.
     Idempotent: reconciling the result again with the same observations and date changes nothing.
@@ -218,7 +225,7 @@ def reconcile(
         if obs is not None:
             still_open.add(f.key)
             out.append(replace(f, status=_status(f.correction_deadline, as_of), detail=obs.detail or f.detail))
-        elif not f.type.correctable:
+        elif not f.type.correctable or (undecided is not None and undecided(f)):
             out.append(replace(f, status=_status(f.correction_deadline, as_of)))
             still_open.add(f.key)
         else:

@@ -12,8 +12,13 @@ from datetime import date
 import dagster as dg
 
 from .. import clock
+from ..compliance.answer import (
+    STATUS_LABELS,
+    compliance_answer,
+    count_noun,
+    data_issue_groups,
+)
 from ..compliance.checks import CheckOutcome
-from ..compliance.portfolio import compliance_answer
 from ..compliance.violations import FORM_8823_LINES
 from ..flows.evaluate import OrgEvaluation, evaluate_org
 from ..settings import get_settings
@@ -50,7 +55,8 @@ ASSETS: dict[str, tuple[str, list[dg.AssetKey], list[str]]] = {
         [_C("household_certifications"), _C("unit_status"), _C("program_status")],
         ["violations"]),
     "status": (
-        "Are we in compliance? Overall and per program: compliant or not, counts, worst open findings.",
+        "Are we in compliance? Overall and per program: compliant, not compliant, or undetermined (missing data "
+        "left part of it undecided), with counts, the worst open findings and the data issues to resolve.",
         [_C("violations"), _C("program_status")],
         ["overall_status", "data_issues"]),
 }
@@ -60,8 +66,9 @@ CHECK_ASSET = {"lihtc_designations": "unit_status", "restricted_units_certified"
 CHECK_DESCRIPTIONS = {
     "lihtc_designations": "Every LIHTC unit has an income designation (explicit under income averaging).",
     "restricted_units_certified": "Every occupied restricted unit has a current certification or an open finding.",
-    "limits_available": "HUD limits exist for every property's area and the evaluation date "
-                        "(income limits: ERROR when missing; rent-only tables: WARN).",
+    "limits_available": "HUD limits exist for every property's area and the evaluation date, are not stale "
+                        "and include the national non-metro table where a rural floor applies (income limits: "
+                        "ERROR when missing or unusable; rent-only tables and gross-rent floors: WARN).",
 }
 
 
@@ -83,11 +90,12 @@ def _column_schema(table: str) -> dg.TableSchema:
 
 def _spec(name: str) -> dg.AssetSpec:
     description, deps, tables = ASSETS[name]
+    metadata = {"dagster/table_name": ", ".join(f"compliance.{t}" for t in tables)}
+    if name != "status":  # the status page leads with the answer, not with a table layout
+        metadata["dagster/column_schema"] = _column_schema(tables[0])
     return with_policies(dg.AssetSpec(
         key=_C(name), description=description, group_name="compliance", kinds={"sql"}, deps=deps,
-        partitions_def=org_partitions,
-        metadata={"dagster/table_name": ", ".join(f"compliance.{t}" for t in tables),
-                  "dagster/column_schema": _column_schema(tables[0])},
+        partitions_def=org_partitions, metadata=metadata,
     ))
 
 
@@ -121,22 +129,64 @@ def _findings_markdown(evaluation: OrgEvaluation, limit: int = 50) -> str:
     return preview_markdown(rows, max_width=60)
 
 
+PROGRAM_NAMES = {"all": "all programs", "lihtc": "LIHTC", "bond": "tax-exempt bond", "home": "HOME",
+                 "section8": "Section 8", "usda515": "USDA RD 515", "state": "state programs"}
+HEADLINES = {"compliant": "In compliance", "not compliant": "NOT in compliance", "undetermined": "Undetermined"}
+
+
 def _status_markdown(overall: list) -> str:
-    rows = [{"program": o.program, "compliant": "yes" if o.compliant else "NO", "properties": o.properties,
-             "units": o.units, "low-income units": o.low_income_units, "open": o.open_findings,
-             "past due": o.past_due_findings, "by 8823 line": o.open_by_8823_line or "",
+    rows = [{"program": o.program, "compliant": STATUS_LABELS[o.status], "properties": o.properties,
+             "units": o.units, "households": o.households, "low-income units": o.low_income_units,
+             "undetermined properties": o.undetermined_properties, "undetermined units": o.undetermined_units,
+             "open": o.open_findings, "past due": o.past_due_findings, "by 8823 line": o.open_by_8823_line or "",
              "worst": o.worst_findings or ""} for o in overall]
     return preview_markdown(rows, max_width=80)
 
 
-def _results(ev: OrgEvaluation, as_of: date) -> dict[str, dict]:
+def _cell(text: str) -> str:
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
+def _summary_markdown(ev: OrgEvaluation, org_name: str, as_of: date, answer: str, status: str) -> str:
+    """The answer first: the headline and answer line, each program's status with its counts, the worst open
+    findings and the data issues to resolve — properties and units by their Rent Manager names."""
+    r, inputs = ev.result, ev.inputs
+    lines = [f"### {HEADLINES[status]} — {org_name}, {as_of}", "", answer, "",
+             "| program | compliant? | properties | units | households | open findings | undetermined |",
+             "|---|---|---:|---:|---:|---:|---|"]
+    for o in r.overall:
+        undetermined = (f"{count_noun(o.undetermined_properties, 'property')}, {count_noun(o.undetermined_units, 'unit')}"
+                        if o.undetermined_properties else "")
+        lines.append(f"| {PROGRAM_NAMES.get(o.program, o.program)} | {STATUS_LABELS[o.status]} | {o.properties} | "
+                     f"{o.units} | {o.households} | {o.open_findings} | {undetermined} |")
+    open_f = sorted((f for f in r.findings if f.status != "corrected"),
+                    key=lambda f: (f.severity, f.occurred_on or f.detected_on, f.key))
+    if open_f:
+        lines += ["", "**Worst open findings**", ""]
+        for f in open_f[:5]:
+            d = inputs.describe(f)
+            where = f"{d['property_name']} ({d['property']})" + (f" unit {d['unit']}" if d["unit"] else "")
+            lines.append(f"- {d['form_8823_line'] or f.program} {f.code} — {_cell(where)}: {_cell(f.detail)} "
+                         f"(correct by {f.correction_deadline})")
+        if len(open_f) > 5:
+            lines.append(f"- … {len(open_f) - 5} more in `compliance/violations`")
+    if r.data_issues:
+        groups = data_issue_groups(i.as_row() for i in r.data_issues)
+        lines += ["", f"**Data issues: {len(r.data_issues)}** (missing reference data or inputs — never findings)", ""]
+        lines += [f"- {_cell(where)}: {_cell(what)}" + (f" ({n}×)" if n > 1 else "") for where, what, n in groups[:5]]
+        if len(groups) > 5:
+            lines.append(f"- … {len(groups) - 5} more kinds in `compliance.data_issues`")
+    return "\n".join(lines)
+
+
+def _results(ev: OrgEvaluation, as_of: date, org_name: str = "") -> dict[str, dict]:
     r = ev.result
     due = Counter(h.due_bucket for h in r.households)
     units = r.units
     open_f = [f for f in r.findings if f.status != "corrected"]
     by_line = Counter(f.form_8823_line or f.code for f in open_f)
     overall = next((o for o in r.overall if o.program == "all"), None)
-    compliant = bool(overall.compliant) if overall else not open_f
+    status = overall.status if overall else ("not compliant" if open_f else "compliant")
     answer = overall.answer if overall else compliance_answer(len(open_f))
     cert_preview = store.masked("household_certifications", [c.as_row() for c in r.certifications[:10]])
     unit_preview = store.masked("unit_status", [u.as_row() for u in units[:10]])
@@ -172,9 +222,13 @@ def _results(ev: OrgEvaluation, as_of: date) -> dict[str, dict]:
                 {k: {"count": n, "category": FORM_8823_LINES.get(k, "")} for k, n in sorted(by_line.items())}),
             "findings": dg.MetadataValue.md(_findings_markdown(ev)),
         },
-        "status": {
-            "compliant": compliant, "answer": answer, "as_of": as_of.isoformat(),
-            "open_findings": len(open_f), "data_issues": len(r.data_issues),
+        "status": {  # the answer first
+            "summary": dg.MetadataValue.md(_summary_markdown(ev, org_name or ev.stored.org_id, as_of, answer, status)),
+            "answer": answer, "status": status, "compliant": status == "compliant", "as_of": as_of.isoformat(),
+            "open_findings": len(open_f),
+            "undetermined_properties": overall.undetermined_properties if overall else 0,
+            "undetermined_units": overall.undetermined_units if overall else 0,
+            "data_issues": len(r.data_issues),
             "programs": dg.MetadataValue.md(_status_markdown(r.overall)),
             "dagster/row_count": len(r.overall),
         },
@@ -208,7 +262,8 @@ def compliance_evaluation(
         f"{org.id}: {len(ev.result.units)} units, {len(ev.result.households)} households, "
         f"{ev.stored.open_findings} open findings ({ev.stored.new_findings} new, "
         f"{ev.stored.corrected_findings} corrected), {len(ev.result.data_issues)} data issues")
-    metadata = _results(ev, as_of)
+    metadata = _results(ev, as_of, org.name)
+    context.log.info(f"{org.id} on {as_of}: {metadata['status']['answer']}")
     checks_by_asset: dict[str, list[dg.AssetCheckResult]] = {}
     for outcome in ev.checks:
         checks_by_asset.setdefault(CHECK_ASSET[outcome.name], []).append(_check_result(outcome))

@@ -61,7 +61,16 @@ def _evaluate(engine: Engine, org: Any, *, as_of: date, run_id: str, data_dir: A
     inputs = build_inputs(read_input_tables(engine, org.id), as_of=as_of, area_codes=area_codes_from_limits(library))
     result = inputs.evaluate(library, cfg.settings(), previous_findings=load_findings(engine, org.id))
     if inputs.issues:  # input problems found while building (unknown program names, missing dates …)
-        result = dataclasses.replace(result, data_issues=[
-            P.DataIssue(i.table, i.key, None, i.message) for i in inputs.issues] + list(result.data_issues))
+        result = dataclasses.replace(result, data_issues=[_data_issue(inputs, i) for i in inputs.issues]
+                                     + list(result.data_issues))
     stored = write_evaluation(engine, org.id, result, run_id, inputs)
     return OrgEvaluation(inputs, result, stored, checks.run_all(inputs, result, library), library)
+
+
+def _data_issue(inputs: Any, issue: Any) -> P.DataIssue:
+    """An input problem as a data issue, under its property's Rent Manager name when its key names one
+    (``{property_id}`` or ``{property_id}/U{unit}``)."""
+    property_id = issue.key.split("/", 1)[0]
+    labels = inputs.property_labels.get(property_id)
+    return P.DataIssue(issue.table, issue.key, property_id if labels else None, issue.message,
+                       labels[1] if labels else None)

@@ -168,6 +168,8 @@ evaluations = Table(
     Column("corrected_findings", Integer, nullable=False),
     Column("data_issues", Integer, nullable=False),
     Column("compliant", Boolean, nullable=False),
+    Column("status", Text, nullable=True,
+           comment="compliant | not compliant | undetermined (NULL: evaluated before the status existed)"),
     Index("ix_evaluations_org_as_of", "org_id", "as_of"),
 )
 
@@ -314,7 +316,8 @@ def write_evaluation(engine: Engine, org_id: str, result: P.PortfolioResult, run
             org_id=org_id, as_of=as_of, run_id=run_id, evaluated_at=now, units=len(result.units),
             households=len(result.households), open_findings=open_n, new_findings=len(new_rows),
             corrected_findings=corrected, data_issues=len(result.data_issues),
-            compliant=bool(overall.compliant) if overall else open_n == 0))
+            compliant=bool(overall.compliant) if overall else open_n == 0,
+            status=overall.status if overall else ("compliant" if open_n == 0 else "not compliant")))
     return StoredEvaluation(org_id, as_of, counts, len(new_rows), corrected, open_n, replaced)
 
 

@@ -2,7 +2,9 @@
 
 Limits: the bundled FY2026 Boston MTSP table (effective 2026-05-01; compliance-rules.md §15). Every date is
 on or after 2026-05-01 so that every certification has limits. Boston 60 % limits: 1p 72,000, 2p 82,320,
-3p 92,580. Max gross rents at 60 %: studio 1,800, 1BR 1,929, 2BR 2,314.
+3p 92,580. Max gross rents at 60 %: studio 1,800, 1BR 1,929, 2BR 2,314. The evaluations run to 2028, past
+the FY2026 table's year (stale from 2027-06-15), so the library also holds an FY2027 table with FY2026's
+figures (test data, not HUD's).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 
+from rm_pipelines.compliance.limits import LimitsLibrary
 from rm_pipelines.compliance.limits_store import bundled_library
 from rm_pipelines.compliance.model import (
     Building,
@@ -22,7 +25,7 @@ from rm_pipelines.compliance.model import (
 )
 from rm_pipelines.compliance.portfolio import evaluate_portfolio
 
-from .factories import BOSTON, adult, cert, household, lihtc, rent, unit
+from .factories import BOSTON, adult, cert, household, lihtc, rent, synthetic_table, unit
 
 AS_OF = date(2027, 9, 15)
 MONTH = date(2027, 9, 1)
@@ -114,11 +117,15 @@ def build_portfolio():
     return props, units, households, rents
 
 
+def limits() -> LimitsLibrary:
+    return LimitsLibrary([*bundled_library().tables(), synthetic_table(BOSTON, 2027, 85700, date(2027, 5, 1))])
+
+
 def evaluate(as_of=AS_OF, previous=(), mutate=None):
     props, units, households, rents = build_portfolio()
     if mutate:
         props, units, households, rents = mutate(props, units, households, rents)
-    return evaluate_portfolio(props, units, households, as_of, bundled_library(), ComplianceSettings(),
+    return evaluate_portfolio(props, units, households, as_of, limits(), ComplianceSettings(),
                               rent_facts=rents, previous_findings=previous)
 
 
@@ -251,7 +258,7 @@ def test_agency_ruleset_switch(hotma):
     props, units, households, rents = build_portfolio()
     props = [replace(p, programs=tuple(replace(e, agency="MA") for e in p.programs)) for p in props]
     settings = ComplianceSettings(agencies={"MA": AgencySettings("MA", hotma_adoption_date=hotma)})
-    result = evaluate_portfolio(props, units, households, AS_OF, bundled_library(), settings, rent_facts=rents)
+    result = evaluate_portfolio(props, units, households, AS_OF, limits(), settings, rent_facts=rents)
     rulesets = {c.ruleset for c in result.certifications}
     assert rulesets == ({"pre-hotma"} if hotma is None else {"hotma-2026"})
     assert {f.code for f in result.findings} == {code for code, *_ in EXPECTED}

@@ -59,6 +59,15 @@ def test_evaluation_is_stored_and_findings_reconcile_across_runs(engine, planted
     assert len(units) == len(first.result.units) > 0 and {u["month"] for u in units} == {AS_OF.replace(day=1)}
     overall = {o["program"]: o for o in store.read_snapshot(engine, "overall_status", "acme")}
     assert overall["all"]["compliant"] is False and overall["all"]["open_findings"] == len(PLANTED_FINDINGS)
+    # tri-state beside the boolean: the sample tables have no HOME rents and Rent Manager no RD 515 note rents
+    assert (overall["all"]["status"], overall["bond"]["status"], overall["home"]["status"]) == (
+        "not compliant", "compliant", "undetermined")
+    assert overall["home"]["compliant"] is False and overall["home"]["undetermined_units"] > 0
+    assert overall["all"]["undetermined_properties"] >= overall["home"]["undetermined_properties"] > 0
+    issues = store.read_snapshot(engine, "data_issues", "acme")
+    assert issues and all(i["property_name"] and not i["property_name"].startswith("acme:") for i in issues)
+    with engine.connect() as conn:
+        assert conn.execute(select(store.evaluations.c.status)).scalar_one() == "not compliant"
 
     # the same date again replaces the snapshot and leaves the ledger as it was
     again = evaluate_org(engine, org, as_of=AS_OF, run_id="run-2")
@@ -155,8 +164,23 @@ def test_cli_prints_the_status_per_program_and_the_findings(engine, planted_port
     assert main(["compliance", "status", "--org", "acme", "--url", url]) == 0
     out = capsys.readouterr().out
     assert f"Compliance of org 'acme' on {AS_OF}: NOT in compliance: {len(PLANTED_FINDINGS)} open finding(s)" in out
-    lihtc_row = next(line for line in out.splitlines() if line.startswith("lihtc "))
-    assert " NO " in lihtc_row
+    assert "; missing data leaves " in out.splitlines()[1]  # HOME and RD 515 are undetermined
+    rows = {line.split()[0]: line.split() for line in out.split("Compliance by program")[1].split("Findings")[0]
+            .splitlines()[2:] if line.strip()}
+    assert rows["lihtc"][1] == "NO" and rows["bond"][1] == "yes" and rows["home"][1] == "undetermined"
+    assert int(rows["section8"][3]) > 0 and int(rows["section8"][4]) > 0  # voucher units and households
     for planted in PLANTED_FINDINGS:
         assert f"[open] {planted['code']} — {planted['property']}" in out
         assert f"8823 line {planted['form_8823_line']} (" in out
+    issues = out.split("\nData issues: ")[1]
+    assert "undetermined: home, usda515" in issues.splitlines()[0] and "no HOME rent limits" in issues
+    assert "acme:1:" not in issues  # properties by name
+
+    # rows stored before the tri-state status existed still read: their boolean decides
+    with engine.begin() as conn:
+        conn.execute(update(store.SNAPSHOTS["overall_status"]).values(
+            status=None, undetermined_properties=None, undetermined_units=None))
+    assert main(["compliance", "status", "--org", "acme", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert f"on {AS_OF}: NOT in compliance: {len(PLANTED_FINDINGS)} open finding(s) — " in out
+    assert "missing data" not in out.splitlines()[1]
