@@ -152,7 +152,7 @@ def render_documents(reports: list[Report], out_dir: Path, *, on_file: Callable[
 
 
 def render(engine: Engine, org_id: str, org_name: str, kind: str, period_text: str, *, run_id: str,
-           property: str | None = None, out_dir: Path | str | None = None, reports_dir: Path | None = None,
+           property: str | None = None, bins: list[str] | None = None, out_dir: Path | str | None = None, reports_dir: Path | None = None,
            sources: Sources | None = None, on_file: Callable[[RenderedFile], None] | None = None) -> RenderResult:
     """Render every document of ``kind`` for an org and period, write the files and index them."""
     try:
@@ -175,6 +175,8 @@ def render(engine: Engine, org_id: str, org_name: str, kind: str, period_text: s
     out_dir = Path(out_dir)
     result = RenderResult(org_id, kind, period.key, sources.evaluation)
     built = spec.build(sources, period, pid)
+    if bins:
+        built = [rep for rep in built if rep.header.bin in set(bins)]
     log.info("%s %s %s: %d document(s) from evaluation #%s (%s)", org_id, kind, period.key, len(built),
              sources.evaluation.id, sources.evaluation.as_of)
     if spec.media == "pdf":

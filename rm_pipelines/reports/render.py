@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import io
 import os
+import threading
+from contextlib import contextmanager
+from datetime import datetime
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +88,26 @@ def render_pdf(report: Report) -> Rendered:
     attachment = Attachment(file_obj=io.BytesIO(canonical(envelope)), name=EVIDENCE_NAME,
                             description=f"Stored rows this report was rendered from (sha256 {envelope['rows_sha256']})",
                             created=stamp, modified=stamp, relationship="Source")
-    document = HTML(string=html, base_url=str(templates_dir())).render(font_config=_fonts())
-    pdf = document.write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment])
+    with _pinned_clock(stamp):
+        document = HTML(string=html, base_url=str(templates_dir())).render(font_config=_fonts())
+        pdf = document.write_pdf(pdf_variant="pdf/a-3b", attachments=[attachment])
     return Rendered(pdf, len(document.pages), envelope)
+
+
+_clock_lock = threading.Lock()
+
+
+@contextmanager
+def _pinned_clock(stamp: datetime):
+    """Font subsetting (fontTools) stamps each embedded font with the current time unless SOURCE_DATE_EPOCH
+    is set (reproducible-builds convention): pin it to the evaluation while rendering."""
+    with _clock_lock:
+        before = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = before
