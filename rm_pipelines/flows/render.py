@@ -151,6 +151,25 @@ def render_documents(reports: list[Report], out_dir: Path, *, on_file: Callable[
     return files
 
 
+def write_exports(spec: catalog.ReportKind, exports: list, out_dir: Path, *,
+                  on_file: Callable[[RenderedFile], None] | None = None) -> list[RenderedFile]:
+    """Serialize data exports (validated before anything is written) and write their files."""
+    serialized = [(doc, spec.serialize(doc)) for doc in exports]
+    files = []
+    for doc, outputs in serialized:
+        for ext, (media_type, data) in outputs.items():
+            t0 = time.perf_counter()
+            path = out_dir / f"{spec.kind}-{doc.scope_key}.{ext}"
+            _write(path, data)
+            f = RenderedFile(spec.kind, doc.scope_key, None, None, path, media_type, None, len(data),
+                             hashlib.sha256(data).hexdigest(), None, doc.blanks, len(doc.households),
+                             time.perf_counter() - t0)
+            files.append(f)
+            if on_file:
+                on_file(f)
+    return files
+
+
 def render(engine: Engine, org_id: str, org_name: str, kind: str, period_text: str, *, run_id: str,
            property: str | None = None, bins: list[str] | None = None, out_dir: Path | str | None = None, reports_dir: Path | None = None,
            sources: Sources | None = None, on_file: Callable[[RenderedFile], None] | None = None) -> RenderResult:
@@ -182,7 +201,7 @@ def render(engine: Engine, org_id: str, org_name: str, kind: str, period_text: s
     if spec.media == "pdf":
         result.files = render_documents(built, out_dir, on_file=on_file)
     else:
-        result.files = spec.export(built, out_dir, on_file=on_file)
+        result.files = write_exports(spec, built, out_dir, on_file=on_file)
     now = clock.utcnow()
     report_index.record(engine, [{
         "org_id": org_id, "kind": kind, "period": period.key, "scope": f.scope, "property_id": f.property_id,
