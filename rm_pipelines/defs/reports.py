@@ -133,12 +133,17 @@ def annual_reports_schedule(context: dg.ScheduleEvaluationContext):
                             tags={"rm/org": org, "rm/reports": "annual"})
 
 
+PROJECT = "project:"
+
+
 def open_findings_by_building(findings: list[dict]) -> dict[str, str]:
-    """BIN → fingerprint of its open LIHTC findings (ids and statuses)."""
+    """BIN (or ``project:<property>`` for a project-level finding, which is on every building's report) →
+    fingerprint of its open LIHTC findings (ids and statuses)."""
     by_bin: dict[str, list[str]] = defaultdict(list)
     for f in findings:
-        if f.get("program") == "lihtc" and f.get("form_8823_line") and f.get("bin") and f["status"] != "corrected":
-            by_bin[f["bin"]].append(f"{f['finding_id']}:{f['status']}")
+        if f.get("program") == "lihtc" and f.get("form_8823_line") and f["status"] != "corrected":
+            key = f.get("bin") or PROJECT + (f.get("property_code") or f["property_id"])
+            by_bin[key].append(f"{f['finding_id']}:{f['status']}")
     return {b: hashlib.sha256("|".join(sorted(v)).encode()).hexdigest()[:16] for b, v in by_bin.items()}
 
 
@@ -155,12 +160,16 @@ def form_8823_on_findings_change(context: dg.SensorEvaluationContext, warehouse:
         current = open_findings_by_building(store.read_findings(warehouse.engine, org))
         seen = cursor.get(org, {})
         changed = sorted(b for b, fp in current.items() if seen.get(b) != fp)
+        changed += sorted(b for b in seen if b not in current)  # every finding of a building corrected
         new_cursor[org] = current
         if changed:
+            # a project-level change is on every building's report of that project: render them all
+            bins = [] if any(b.startswith(PROJECT) for b in changed) else changed
             requests.append(dg.RunRequest(
-                run_key=f"{org}-8823-{as_of}-" + hashlib.sha256(orjson.dumps([current[b] for b in changed])).hexdigest()[:12],
+                run_key=f"{org}-8823-{as_of}-" + hashlib.sha256(orjson.dumps(
+                    [current.get(b, "") for b in changed] + changed)).hexdigest()[:12],
                 partition_key=dg.MultiPartitionKey({"org": org, "month": as_of.replace(day=1).isoformat()}),
-                run_config={"ops": {"reports__form_8823": {"config": {"bins": changed}}}},
+                run_config={"ops": {"reports__form_8823": {"config": {"bins": bins}}}},
                 tags={"rm/org": org, "rm/reports": "form_8823", "rm/bins": ",".join(changed)[:200]}))
     if not requests:
         return dg.SkipReason(f"open findings unchanged in every building ({clock.utcnow():%Y-%m-%d %H:%M} UTC)")
