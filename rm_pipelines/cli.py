@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:
-        noisy = ("httpx", "httpcore", "alembic", "great_expectations")
+        noisy = ("httpx", "httpcore", "alembic", "great_expectations", "weasyprint", "fontTools")
         for name in noisy:
             logging.getLogger(name).setLevel(logging.WARNING)
         # GX resets its own loggers' levels when it builds a context; filter at the handler instead.
