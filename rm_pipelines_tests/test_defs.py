@@ -10,6 +10,7 @@ from rm_pipelines.defs.assets import rentmanager_extract
 from rm_pipelines.defs.partitions import org_partitions
 from rm_pipelines.defs.resources import RentManagerResource, WarehouseResource
 from rm_pipelines.defs.sensors import org_registry_sensor
+from rm_pipelines.reports.catalog import KINDS as REPORT_KINDS
 from rm_pipelines.rentmanager.catalog import ENTITIES
 from rm_pipelines.warehouse.db import create_warehouse_engine
 
@@ -20,10 +21,13 @@ def test_definitions_load_with_an_asset_per_catalog_entity():
     keys = defs.resolve_all_asset_keys()
     assert {dg.AssetKey(e.asset_path) for e in ENTITIES} <= set(keys)
     assert defs.resolve_job_def("rentmanager_sync") is not None
-    assert {s.name for s in defs.schedules} == {"demo_incremental_sync", "demo_full_sync"}
+    assert {s.name for s in defs.schedules} == {"demo_incremental_sync", "demo_full_sync",
+                                                "monthly_reports_schedule", "annual_reports_schedule"}
     assert {k.path[-1] for k in keys if k.path[0] == "compliance"} == {
         "household_certifications", "unit_status", "program_status", "violations", "status"}
+    assert {k.path[-1] for k in keys if k.path[0] == "reports"} == {k.kind for k in REPORT_KINDS}
     assert defs.resolve_sensor_def("org_registry_sensor") is not None
+    assert defs.resolve_sensor_def("form_8823_on_findings_change") is not None
 
 
 def _materialize(instance, registry_file, sqlite_url, selection=None, mode="incremental"):

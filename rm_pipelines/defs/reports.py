@@ -47,7 +47,7 @@ def _period(context: dg.AssetExecutionContext, spec: ReportKind) -> tuple[str, s
     return keys["org"], period
 
 
-def _metadata(result, spec: ReportKind) -> dict:  # noqa: ANN001
+def _metadata(result, spec: ReportKind) -> dict:
     files = result.files
     md: dict = {
         "period": result.period,
@@ -110,7 +110,7 @@ annual_reports_job = dg.define_asset_job("annual_reports", selection=dg.AssetSel
                                                      "data) of one org for one year.")
 
 
-def _orgs(context) -> list[str]:  # noqa: ANN001
+def _orgs(context) -> list[str]:
     return sorted(context.instance.get_dynamic_partitions(org_partitions.name))
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -74,7 +75,7 @@ class RenderResult:
         return sum(len(f.blanks) for f in self.files)
 
 
-def _records(df) -> list[dict[str, Any]]:  # noqa: ANN001
+def _records(df) -> list[dict[str, Any]]:
     return df.astype(object).where(df.notna(), None).to_dict("records")
 
 

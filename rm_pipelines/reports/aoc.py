@@ -109,7 +109,7 @@ def build(sources: Sources, period: Period, property_id: str) -> Report:
     return rep
 
 
-def _unit_line(ev, sources: Sources, u: Row) -> dict:  # noqa: ANN001
+def _unit_line(ev, sources: Sources, u: Row) -> dict:
     ref = record_unit(ev, sources, u)
     label = f"unit {u['unit_number']}"
     occupied, program = bool(u.get("occupied")), bool(programs_of(u))

@@ -3,8 +3,8 @@ and the builder. The render flow, the Dagster assets and the CLI are generated f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import aoc, form_8609a, form_8703, form_8823, home, hud_50059, portfolio, rd_3560_8, rent_roll, tenant_data, tic
 from .document import Report

@@ -4,8 +4,8 @@ text drawn as paths with matplotlib's bundled DejaVu Sans, so a chart is identic
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Sequence
 
 _READY = False
 INK = "#1f3b57"

@@ -3,8 +3,9 @@ rows every report records as evidence."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from .document import Header, Report
 from .evidence import Evidence

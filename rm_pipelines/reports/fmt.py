@@ -6,9 +6,10 @@ Formatting never rounds a figure to a different value: money keeps its cents, fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 
 def _dec(v: Any) -> Decimal:

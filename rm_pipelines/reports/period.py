@@ -26,7 +26,7 @@ class Period:
         return self.start.strftime("%B %Y")
 
     @classmethod
-    def parse(cls, text: str) -> "Period":
+    def parse(cls, text: str) -> Period:
         text = (text or "").strip()
         if m := re.fullmatch(r"(\d{4})-(\d{2})(?:-\d{2})?", text):
             year, month = int(m[1]), int(m[2])
@@ -40,9 +40,9 @@ class Period:
         raise PeriodError(f"period {text!r}: expected YYYY-MM (monthly reports) or YYYY (annual reports)")
 
     @classmethod
-    def month_of(cls, day: date) -> "Period":
+    def month_of(cls, day: date) -> Period:
         return cls.parse(f"{day.year:04d}-{day.month:02d}")
 
     @classmethod
-    def year_of(cls, day: date) -> "Period":
+    def year_of(cls, day: date) -> Period:
         return cls.parse(f"{day.year:04d}")

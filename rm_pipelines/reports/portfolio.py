@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from . import charts
-from .common import FINDING_COLUMNS, finding_as_of, new_report, record_finding
+from .common import finding_as_of, new_report, record_finding
 from .document import Report
 from .evidence import shown
 from .period import Period

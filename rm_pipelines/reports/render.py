@@ -14,8 +14,8 @@ import io
 import os
 import threading
 from contextlib import contextmanager
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any

@@ -108,11 +108,11 @@ def to_xml(export: TenantExport) -> bytes:
     """The export as XML, validated against the XSD; an invalid record raises :class:`ExportError`."""
     from lxml import etree
 
-    q = lambda name: f"{{{NS}}}{name}"  # noqa: E731
+    q = lambda name: f"{{{NS}}}{name}"
     root = etree.Element(q("TenantData"), nsmap={None: NS, "xsi": XSI}, org=export.org_id, year=str(export.year),
                          asOf=export.evaluation.as_of.isoformat(), evaluationId=str(export.evaluation.id))
 
-    def child(parent, name: str, value: Any) -> None:  # noqa: ANN001
+    def child(parent, name: str, value: Any) -> None:
         el = etree.SubElement(parent, q(name))
         text = _text(value)
         if text is None:
@@ -142,7 +142,7 @@ def to_xml(export: TenantExport) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _explain(root, log) -> str:  # noqa: ANN001
+def _explain(root, log) -> str:
     problems = []
     for error in log:
         found = root.getroottree().xpath(error.path) if error.path else []

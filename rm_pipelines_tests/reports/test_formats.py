@@ -13,7 +13,7 @@ from rm_pipelines.reports.period import Period, PeriodError
 
 
 def test_figures_print_their_stored_value():
-    assert money(Decimal("1930")) == "$1,930.00" and money("1825.5") == "$1,825.50" and money(-5) == "-$5.00"
+    assert money(Decimal(1930)) == "$1,930.00" and money("1825.5") == "$1,825.50" and money(-5) == "-$5.00"
     assert dollars(Decimal("1929.0000")) == "$1,929"
     assert dollars(Decimal("1929.50")) == "$1,929.50"  # a whole-dollar format never drops cents
     assert pct(Decimal("61.2500")) == "61.25 %" and pct(60) == "60 %"
@@ -33,7 +33,7 @@ def test_periods():
 
 def test_missing_needed_values_are_blanks_listed_once_and_other_gaps_a_dash():
     ev = Evidence()
-    ref = ev.row("compliance.unit_status", {"unit_id": "u1"}, {"gross_rent": None, "subsidy": None, "tenant_rent": Decimal("5")})
+    ref = ev.row("compliance.unit_status", {"unit_id": "u1"}, {"gross_rent": None, "subsidy": None, "tenant_rent": Decimal(5)})
     a = shown(ev, ref, "gross_rent", "money", "gross rent", needed=True, line="6")
     b = shown(ev, ref, "gross_rent", "money", "gross rent", needed=True, line="6")
     assert str(a) == "not in Rent Manager data: attach" and a == b and len(ev.blanks) == 1

@@ -11,7 +11,6 @@ from collections import Counter
 from decimal import Decimal
 
 import orjson
-import pytest
 from pypdf import PdfReader, PdfWriter
 
 from rm_pipelines.compliance.violations import FINDING_TYPES
