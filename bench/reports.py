@@ -75,7 +75,8 @@ def _init(url: str) -> None:
     engine.dispose()
 
 
-def _task(kind: str, period_text: str, property_id: str | None, out: str) -> tuple[str, int, int, float]:
+def _task(kind: str, period_text: str, property_id: str | None, out: str) -> tuple[str, int, int, float, float]:
+    cpu = time.process_time()
     from rm_pipelines.flows.render import render_documents, write_exports
     from rm_pipelines.reports import catalog
     from rm_pipelines.reports.period import Period
@@ -84,7 +85,7 @@ def _task(kind: str, period_text: str, property_id: str | None, out: str) -> tup
     built = spec.build(_SOURCES["s"], Period.parse(period_text), property_id)
     out_dir = Path(out) / period_text / kind
     files = (render_documents(built, out_dir) if spec.media == "pdf" else write_exports(spec, built, out_dir))
-    return kind, len(files), sum(f.pages or 0 for f in files), _rss_mb()
+    return kind, len(files), sum(f.pages or 0 for f in files), _rss_mb(), time.process_time() - cpu
 
 
 def run_set(url: str, cadence: str, workers: int, out: Path) -> dict:
@@ -106,13 +107,15 @@ def run_set(url: str, cadence: str, workers: int, out: Path) -> dict:
         done = list(pool.map(_task, *zip(*tasks), chunksize=1))
     seconds = time.perf_counter() - t0
     reports, pages = Counter(), Counter()
-    for kind, n, p, _ in done:
+    for kind, n, p, *_ in done:
         reports[kind] += n
         pages[kind] += p
     total_pages = sum(pages.values())
     return {"reports": sum(reports.values()), "pages": total_pages, "seconds": round(seconds, 2),
             "pages_per_second": round(total_pages / seconds, 1) if seconds else None,
-            "worker_peak_rss_mb": max(r for *_, r in done),
+            "cpu_seconds": round(sum(c for *_, c in done), 2),
+            "cpu_seconds_per_page": round(sum(c for *_, c in done) / total_pages, 3) if total_pages else None,
+            "worker_peak_rss_mb": max(r for *_, r, _ in done),
             "by_kind": {k: {"reports": reports[k], "pages": pages[k]} for k in sorted(reports)}}
 
 
@@ -124,11 +127,11 @@ def one_rent_roll(out: Path, target_units: int = 200) -> dict:
     sources = _SOURCES["s"]
     sizes = Counter(u["property_id"] for u in sources.snapshot("unit_status") if u.get("programs"))
     pid = min(sizes, key=lambda p: (abs(sizes[p] - target_units), p))
-    t0 = time.perf_counter()
+    t0, cpu = time.perf_counter(), time.process_time()
     reports = rent_roll.build_all(sources, Period.month_of(NOW.date()), pid)
     files = render_documents(reports, out / "single")
     return {"property_units": len(sources.units_of(pid)), "pages": files[0].pages,
-            "seconds": round(time.perf_counter() - t0, 2)}
+            "seconds": round(time.perf_counter() - t0, 2), "cpu_seconds": round(time.process_time() - cpu, 2)}
 
 
 def main() -> None:

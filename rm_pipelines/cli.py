@@ -79,7 +79,7 @@ def _cmd_reports_render(args: argparse.Namespace) -> int:
                 continue  # a year asks for the annual reports only
             try:
                 result = render(engine, org.id, org.name, kind, period, run_id=run_id, property=args.property,
-                                out_dir=(Path(args.out) / kind) if args.out else None)
+                                certification=args.certification, out_dir=(Path(args.out) / kind) if args.out else None)
             except RenderError as exc:
                 print(f"error: {kind}: {exc}", file=sys.stderr)
                 failed = True
@@ -194,6 +194,8 @@ def _reports_parser(sub) -> None:  # noqa: ANN001
                         help="YYYY-MM for monthly reports, YYYY for annual ones (with --kind all, YYYY-MM renders the "
                              "month's reports and the year's annual ones)")
     render.add_argument("--property", help="only this property (Rent Manager ShortName)")
+    render.add_argument("--certification", metavar="ID",
+                        help="with --kind tic: only this certification (its id in compliance.household_certifications)")
     render.add_argument("--out", help="write into this directory instead of the reports directory (one folder per kind)")
     render.add_argument("--url", help="warehouse URL (default: ESTATECORE_DATABASE_URL or the SQLite file in the data dir)")
     render.set_defaults(func=_cmd_reports_render)

@@ -172,7 +172,7 @@ def write_exports(spec: catalog.ReportKind, exports: list, out_dir: Path, *,
 
 
 def render(engine: Engine, org_id: str, org_name: str, kind: str, period_text: str, *, run_id: str,
-           property: str | None = None, bins: list[str] | None = None, out_dir: Path | str | None = None, reports_dir: Path | None = None,
+           property: str | None = None, bins: list[str] | None = None, certification: str | None = None, out_dir: Path | str | None = None, reports_dir: Path | None = None,
            sources: Sources | None = None, on_file: Callable[[RenderedFile], None] | None = None) -> RenderResult:
     """Render every document of ``kind`` for an org and period, write the files and index them."""
     try:
@@ -194,7 +194,17 @@ def render(engine: Engine, org_id: str, org_name: str, kind: str, period_text: s
         out_dir = base / org_id / period.key / kind
     out_dir = Path(out_dir)
     result = RenderResult(org_id, kind, period.key, sources.evaluation)
-    built = spec.build(sources, period, pid)
+    if certification:
+        if kind != "tic":
+            raise RenderError("--certification selects one Tenant Income Certification: use it with --kind tic")
+        from ..reports import tic
+
+        try:
+            built = [tic.build_one(sources, period, certification)]
+        except KeyError as exc:
+            raise RenderError(str(exc.args[0])) from None
+    else:
+        built = spec.build(sources, period, pid)
     if bins:
         built = [rep for rep in built if rep.header.bin in set(bins)]
     log.info("%s %s %s: %d document(s) from evaluation #%s (%s)", org_id, kind, period.key, len(built),

@@ -126,5 +126,5 @@ def _unit_line(ev, sources: Sources, u: Row) -> dict:
 
 
 def build_all(sources: Sources, period: Period, property_id: str | None = None) -> list[Report]:
-    pids = [property_id] if property_id else sources.property_ids("lihtc")
+    pids = [pid for pid in sources.property_ids("lihtc") if property_id in (None, pid)]
     return [build(sources, period, pid) for pid in pids]

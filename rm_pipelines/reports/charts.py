@@ -11,6 +11,7 @@ _READY = False
 INK = "#1f3b57"
 ACCENT = "#c0504d"
 MUTED = "#8da9c4"
+MAX_TICKS = 40
 
 
 def _plt():
@@ -33,7 +34,8 @@ def _plt():
 def _svg(fig) -> str:
     plt = _plt()
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    fig.tight_layout(pad=0.3)  # one layout pass; bbox_inches="tight" would draw the figure twice
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]
@@ -52,7 +54,9 @@ def bars(title: str, labels: Sequence[str], values: Sequence[float | int | Decim
         ax.invert_yaxis()
     else:
         ax.bar(range(len(vals)), vals, color=colors)
-        ax.set_xticks(range(len(vals)), labels, rotation=90 if len(labels) > 12 else 0)
+        step = max(1, -(-len(labels) // MAX_TICKS))  # label every n-th bar: readable, and cheap to draw
+        ticks = list(range(0, len(labels), step))
+        ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=90 if len(ticks) > 12 else 0)
     if zero_line:
         (ax.axvline if horizontal else ax.axhline)(0, color="black", linewidth=0.6)
     ax.set_title(title)
@@ -86,7 +90,7 @@ def stacked(title: str, labels: Sequence[str], series: dict[str, Sequence[int]],
         bottom = [b + v for b, v in zip(bottom, values)]
     ax.set_xticks(range(len(labels)), labels)
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(frameon=False, fontsize=7)
+    ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title(title)
     return _svg(fig)
 

@@ -36,6 +36,8 @@ class Report:
     template: str
     context: dict[str, Any]
     evidence: Evidence = field(default_factory=Evidence)
+    single: str | None = None
+    """Set when the document covers one record of a batch kind (one certification): part of its file name."""
 
     @property
     def kind(self) -> str:
@@ -45,7 +47,7 @@ class Report:
     def scope_key(self) -> str:
         """Distinguishes the documents of one kind and period (property, building, household)."""
         h = self.header
-        parts = [p for p in (h.property_code or (h.property_id or ""), h.bin or "") if p]
+        parts = [p for p in (h.property_code or (h.property_id or ""), h.bin or "", self.single or "") if p]
         return "-".join(parts) or h.org_id
 
     @property

@@ -58,5 +58,5 @@ def build(sources: Sources, period: Period, property_id: str) -> Report:
 
 
 def build_all(sources: Sources, period: Period, property_id: str | None = None) -> list[Report]:
-    pids = [property_id] if property_id else sources.property_ids("home")
+    pids = [pid for pid in sources.property_ids("home") if property_id in (None, pid)]
     return [build(sources, period, pid) for pid in pids]

@@ -58,5 +58,5 @@ def build(sources: Sources, period: Period, property_id: str) -> Report | None:
 
 
 def build_all(sources: Sources, period: Period, property_id: str | None = None) -> list[Report]:
-    pids = [property_id] if property_id else sources.property_ids("usda515")
+    pids = [pid for pid in sources.property_ids("usda515") if property_id in (None, pid)]
     return [r for r in (build(sources, period, pid) for pid in pids) if r is not None]

@@ -133,6 +133,7 @@ def build_one(sources: Sources, period: Period, certification_id: str) -> Report
     if cert is None:
         raise KeyError(f"no stored certification {certification_id!r} in evaluation #{sources.evaluation.id}")
     rep = _new(sources, period, cert["property_id"])
+    rep.single = cert["certification_id"]
     rep.context["certifications"] = [certification_page(rep.evidence, sources, cert)]
     rep.context["property_name"] = sources.property_name(cert["property_id"])
     return rep

@@ -115,3 +115,19 @@ def test_a_broken_tenant_record_is_refused_with_its_household_and_field(evaluate
     message = str(err.value)
     assert victim["household_id"] in message and "field Age" in message and "member 1" in message
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_one_tenant_income_certification(evaluated, tmp_path):
+    from rm_pipelines.flows.render import RenderError, render
+
+    certs = store.read_snapshot(evaluated[0], "household_certifications", ORG, SECOND)
+    cert = next(c for c in certs if c["effective_date"].strftime("%Y-%m") == MONTH)
+    result = render(evaluated[0], ORG, "Acme", "tic", MONTH, run_id="one", certification=cert["certification_id"],
+                    out_dir=tmp_path)
+    [f] = result.files
+    ev = read_evidence(f.path.read_bytes())
+    assert [r["key"]["certification_id"] for r in ev["rows"]
+            if r["table"] == "compliance.household_certifications"] == [cert["certification_id"]]
+    assert f.pages >= 1 and cert["certification_id"].replace(":", "_") in f.path.name
+    with pytest.raises(RenderError, match="no stored certification"):
+        render(evaluated[0], ORG, "Acme", "tic", MONTH, run_id="one", certification="nope", out_dir=tmp_path)

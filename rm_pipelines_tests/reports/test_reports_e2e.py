@@ -214,6 +214,6 @@ def test_reports_are_indexed_per_period(rendered, evaluated):
     for kind, result in rendered.items():
         for f in result.files:
             assert (kind, result.period, f.scope) in indexed
-            row = next(r for r in rows if (r["kind"], r["scope"]) == (kind, f.scope))
+            row = next(r for r in rows if (r["kind"], r["scope"], r["media_type"]) == (kind, f.scope, f.media_type))
             assert row["sha256"] == f.sha256 and row["evaluation_as_of"] == SECOND and f.path.exists()
             assert f"/{result.period}/{kind}/" in str(f.path)
