@@ -62,21 +62,22 @@ def test_report_assets_materialize_with_preview_and_figures(evaluated, registry,
 
 
 def test_schedules_request_the_previous_period_for_every_org(registry):
-    from rm_pipelines.definitions import defs
+    from rm_pipelines.defs.reports import annual_reports_schedule, monthly_reports_schedule
 
-    definitions = defs()
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("org", [ORG, "other"])
-        monthly = definitions.resolve_schedule_def("monthly_reports_schedule")
-        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime(2027, 1, 2, 6),
-                                        repository_def=definitions.get_repository_def())
-        requests = list(monthly.evaluate_tick(ctx).run_requests)
+        with dg.build_schedule_context(instance=instance,
+                                       scheduled_execution_time=dt.datetime(2027, 1, 2, 6)) as ctx:
+            requests = list(monthly_reports_schedule(ctx))
         assert {(r.partition_key.keys_by_dimension["org"], r.partition_key.keys_by_dimension["month"])
                 for r in requests} == {(ORG, "2026-12-01"), ("other", "2026-12-01")}
-        annual = definitions.resolve_schedule_def("annual_reports_schedule")
-        ctx = dg.build_schedule_context(instance=instance, scheduled_execution_time=dt.datetime(2027, 1, 15, 6),
-                                        repository_def=definitions.get_repository_def())
-        assert {r.partition_key.keys_by_dimension["year"] for r in annual.evaluate_tick(ctx).run_requests} == {"2026"}
+        assert len({r.run_key for r in requests}) == 2
+        with dg.build_schedule_context(instance=instance,
+                                       scheduled_execution_time=dt.datetime(2027, 1, 15, 6)) as ctx:
+            years = {r.partition_key.keys_by_dimension["year"] for r in annual_reports_schedule(ctx)}
+        assert years == {"2026"}
+    assert monthly_reports_schedule.cron_schedule == "0 6 2 * *"
+    assert annual_reports_schedule.cron_schedule.split()[3] == "1"  # January
 
 
 def _tick(instance, cursor, resources):
