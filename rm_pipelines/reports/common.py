@@ -3,7 +3,6 @@ rows every report records as evidence."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -101,15 +100,6 @@ def address(p: Row | None) -> str:
     return ", ".join(x for x in (p.get("street"), city) if x)
 
 
-def unit_label(f: Row) -> str:
-    return f.get("unit_name") or ""
-
-
 def programs_of(u: Row) -> list[str]:
     return [p for p in (u.get("programs") or "").split("+") if p]
 
-
-def one(items: Iterable[Row]) -> Row | None:
-    for item in items:
-        return item
-    return None

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .fmt import format_value
 
@@ -116,9 +116,6 @@ class Evidence:
                 "rows_sha256": rows_sha256(self.rows), "rows": self.rows, "figures": self.figures,
                 "blanks": [{"label": b.label, "line": b.line, "note": b.note} for b in self.blanks]}
 
-
-def esc(value: Any) -> Markup:
-    return escape(value)
 
 
 def shown(ev: Evidence, ref: int | None, column: str, fmt: str, label: str, *, needed: bool, line: str | None = None
