@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 3000
+HOST   ?= 127.0.0.1
 export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
 
 .PHONY: install demo test dev system-deps bench clean
@@ -25,8 +27,8 @@ demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## extract the demo org from the emb
 test: $(STAMP) ## run the test suite (PostgreSQL tests use 127.0.0.1:5432)
 	$(BIN)/python -m pytest
 
-dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## open the Dagster web UI on the embedded defaults (http://127.0.0.1:3000)
-	. $(BIN)/activate && dg dev --use-active-venv --port 3000
+dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## open the Dagster web UI on the embedded defaults (http://$(HOST):$(PORT); PORT=… HOST=… to change)
+	. $(BIN)/activate && dg dev --use-active-venv --host $(HOST) --port $(PORT)
 
 system-deps: ## Debian packages the project needs at run time (PDF rendering and the fonts reports print with)
 	@if ! ldconfig -p | grep -q libpango-1.0.so || ! ldconfig -p | grep -q libharfbuzz-subset.so \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
 STARTUP_TIMEOUT_S = 1200  # generating a large portfolio the first time takes minutes
+ADMIN_TOKEN = secrets.token_urlsafe(18)  # the benchmark sandboxes' /_sandbox/ admin token
+ADMIN_HEADERS = {"X-Sandbox-Admin-Token": ADMIN_TOKEN}
 
 
 def free_port() -> int:
@@ -30,7 +33,8 @@ def start_sandbox(units: int, state_dir: Path, *, rate_limit: int = 0) -> tuple[
     t0 = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "rm_pipelines.cli", "sandbox", "serve", "--units", str(units), "--seed", str(SEED),
-         "--port", str(port), "--rate-limit", str(rate_limit), "--state", str(state_dir / f"bench-u{units}.sqlite")],
+         "--port", str(port), "--rate-limit", str(rate_limit), "--state", str(state_dir / f"bench-u{units}.sqlite"),
+         "--admin-token", ADMIN_TOKEN],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -39,10 +43,11 @@ def start_sandbox(units: int, state_dir: Path, *, rate_limit: int = 0) -> tuple[
         if proc.poll() is not None:
             raise RuntimeError(f"sandbox exited: {proc.stderr.read().decode()[-2000:]}")
         try:
-            httpx.get(f"{url}/_sandbox/stats", timeout=1)
-            return proc, url, time.monotonic() - t0
+            if httpx.get(f"{url}/_sandbox/stats", timeout=1, headers=ADMIN_HEADERS).status_code == 200:
+                return proc, url, time.monotonic() - t0
         except httpx.HTTPError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     proc.kill()
     raise RuntimeError(f"sandbox did not start in {STARTUP_TIMEOUT_S // 60} minutes")
 

@@ -19,14 +19,14 @@ import time
 from pathlib import Path
 
 import httpx
-from common import ROOT, bench_registry, start_sandbox, stop_sandbox
+from common import ADMIN_HEADERS, ROOT, bench_registry, start_sandbox, stop_sandbox
 
 def run_scenario(url: str, units: int, limit: int | None, entities: list[str] | None, work: Path) -> dict:
     """Runs inside a fresh process so peak RSS is this scenario's own."""
     from rm_pipelines.defs.resources import RentManagerResource
     from rm_pipelines.orgs import load_registry
     from rm_pipelines.rentmanager.catalog import ENTITIES
-    from rm_pipelines.sync import OrgSync
+    from rm_pipelines.flows.extract import OrgSync
     from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.warehouse.raw import ensure_schema
 
@@ -91,7 +91,7 @@ def main() -> None:
                     continue
                 result = json.loads(child.stdout.strip().splitlines()[-1])
                 result["sandbox_startup_seconds"] = round(startup, 1)
-                result["sandbox_stats"] = httpx.get(f"{url}/_sandbox/stats").json().get("by_status")
+                result["sandbox_stats"] = httpx.get(f"{url}/_sandbox/stats", headers=ADMIN_HEADERS).json().get("by_status")
                 print(json.dumps(result), flush=True)
             finally:
                 stop_sandbox(proc)

@@ -109,7 +109,7 @@ def scenario_upsert(dialect: str, rows: int, work: Path) -> dict:
 
     from rm_pipelines.rentmanager.catalog import get
     from rm_pipelines.warehouse.db import create_warehouse_engine
-    from rm_pipelines.warehouse.load import load_table
+    from rm_pipelines.flows.load import load_table
     from rm_pipelines.warehouse.raw import RawLander, ensure_schema
 
     tz = ZoneInfo("America/New_York")
@@ -169,9 +169,9 @@ def scenario_e2e(dialect: str, units: int, url: str, work: Path) -> dict:
     from rm_pipelines.defs.resources import RentManagerResource
     from rm_pipelines.orgs import load_registry
     from rm_pipelines.rentmanager.catalog import ENTITIES
-    from rm_pipelines.sync import OrgSync
+    from rm_pipelines.flows.extract import OrgSync
     from rm_pipelines.warehouse.db import create_warehouse_engine
-    from rm_pipelines.warehouse.load import load_all
+    from rm_pipelines.flows.load import load_all
     from rm_pipelines.warehouse.raw import ensure_schema
 
     registry = bench_registry(work, url)

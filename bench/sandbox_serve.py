@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from rm_pipelines.sandbox import SandboxConfig, SandboxServer, SandboxStore
+from rm_pipelines.sandbox.churn import churn
 
 
 def _sweep(client: httpx.Client, headers: dict, params: dict, max_pages: int) -> dict:
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         for round_ in (1, 2):
             recent = srv.store.next_stamp()
             t0 = time.perf_counter()
-            srv.store.churn(changes=500, deletes=50, seed=round_)
+            churn(srv.store, changes=500, deletes=50, seed=round_)
             out[f"churn_500_50_seconds_{round_}"] = round(time.perf_counter() - t0, 2)
             out[f"charges_incremental_{round_}"] = _sweep(client, headers, {"filters": f"UpdateDate,gt,{recent}"},
                                                           args.pages)

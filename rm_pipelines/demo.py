@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .settings import PACKAGE_DIR, get_settings
+from .defs.failures import failure_cause
 from .summary import print_compliance, print_table as _print_table
 
 LOCAL_INSTANCE_CONFIG = PACKAGE_DIR / "dagster.local.yaml"
@@ -49,7 +50,9 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
         instance.add_dynamic_partitions(org_partitions.name, missing)
     definitions = load_defs()
     job = definitions.resolve_job_def("rentmanager_sync")
-    print(f"Extracting org {org.id!r} ({mode}) into {WarehouseResource().display_url} …", file=out)
+    first = mode == "incremental" and not _has_synced(WarehouseResource().engine, org.id)
+    shown_mode = "full: first sync of this org" if first else mode
+    print(f"Extracting org {org.id!r} ({shown_mode}) into {WarehouseResource().display_url} …", file=out)
     result = job.execute_in_process(
         instance=instance,
         partition_key=org.id,
@@ -73,9 +76,11 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
     for evaluation in result.get_asset_check_evaluations():
         checks.setdefault(evaluation.asset_key.path[-1], []).append(
             f"{evaluation.check_name}:{'ok' if evaluation.passed else evaluation.severity.value.lower()}")
-    _print_table(out, "Rent Manager → rm_raw", ("entity", "mode", "rows", "new", "changed", "same", "requests", "seconds"),
-                 [(n, md.get("mode"), md.get("rows", 0), md.get("inserted", 0), md.get("updated", 0), md.get("unchanged", 0),
-                   md.get("requests", 0), f"{float(md.get('seconds', 0.0)):.2f}") for n, md in sorted(extracted)])
+    _print_table(out, "Rent Manager → rm_raw", ("entity", "mode", "rows held", "this run", "new", "changed", "same",
+                                                 "deleted", "requests", "seconds"),
+                 [(n, md.get("mode"), md.get("dagster/row_count", 0), md.get("rows_this_run", 0), md.get("inserted", 0),
+                   md.get("updated", 0), md.get("unchanged", 0), md.get("marked_deleted", 0), md.get("requests", 0),
+                   f"{float(md.get('seconds', 0.0)):.2f}") for n, md in sorted(extracted)])
     _print_table(out, "rm_raw → EstateCore", ("table", "rows", "new", "changed", "same", "deleted", "quarantined", "quality", "checks"),
                  [(n, md.get("dagster/row_count", 0), md.get("inserted", 0), md.get("updated", 0), md.get("unchanged", 0),
                    md.get("soft_deleted", 0), md.get("quarantined", 0), f"{float(md.get('quality_score', 1.0)):.4f}",
@@ -83,22 +88,48 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
     if compliance:
         print_compliance(out, WarehouseResource().engine, org.id,
                          checks={a: c for a, c in checks.items() if a in compliance})
-    total_rows = sum(md.get("rows", 0) for _, md in extracted)
-    print(f"\n{len(extracted)} entities, {total_rows} rows extracted; {len(loaded)} EstateCore tables loaded; "
-          f"compliance {'evaluated' if compliance else 'not evaluated'} "
-          f"in {time.monotonic() - t0:.1f}s.", file=out)
+    total_rows = sum(md.get("rows_this_run", 0) for _, md in extracted)
+    steps = _step_seconds(instance, result.run_id)
+    evaluated = (f"compliance evaluated in {steps.get('compliance_evaluation', 0.0):.1f}s" if compliance
+                 else "compliance not evaluated")
+    print(f"\n{len(extracted)} entities, {total_rows} rows extracted in {steps.get('rentmanager_extract', 0.0):.1f}s; "
+          f"{len(loaded)} EstateCore tables loaded in {steps.get('estatecore_load', 0.0):.1f}s; {evaluated}; "
+          f"{time.monotonic() - t0:.1f}s in all.", file=out)
     print(f"Warehouse: {WarehouseResource().display_url} (EstateCore tables; raw payloads in rm_raw; sync state, "
           "quarantine and audit in ops)", file=out)
     print(f"Dagster runs: DAGSTER_HOME={os.environ['DAGSTER_HOME']} — open the web UI with `make dev`.", file=out)
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                print(f"FAILED: {event.step_failure_data.error.message.strip()}", file=out)  # type: ignore[union-attr]
+                cause = failure_cause(event.step_failure_data.error).replace("\n", "\n    ")  # type: ignore[union-attr]
+                print(f"FAILED ({event.step_key}): {cause}", file=out)
         return False
     if compliance and not render_reports(definitions, instance, org, out):
         return False
     print("Run it again for an incremental sync; `rm-pipelines sandbox churn` changes the sandbox data.", file=out)
     return True
+
+
+def _has_synced(engine, org_id: str) -> bool:  # noqa: ANN001
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return bool(conn.execute(text("SELECT count(*) FROM ops.sync_state WHERE org_id = :o"), {"o": org_id}).scalar_one())
+
+
+def _step_seconds(instance, run_id: str) -> dict[str, float]:  # noqa: ANN001
+    """Seconds each step of a run took, from its start and end events in the event log."""
+    started: dict[str, float] = {}
+    out: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
+            out[event.step_key] = entry.timestamp - started[event.step_key]
+    return out
 
 
 def render_reports(definitions, instance, org, out: TextIO) -> bool:  # noqa: ANN001
@@ -125,7 +156,8 @@ def render_reports(definitions, instance, org, out: TextIO) -> bool:  # noqa: AN
             ok = False
             for event in result.all_events:
                 if event.is_step_failure:
-                    print(f"FAILED: {event.step_failure_data.error.message.strip()}", file=out)  # type: ignore[union-attr]
+                    cause = failure_cause(event.step_failure_data.error).replace("\n", "\n    ")  # type: ignore[union-attr]
+                    print(f"FAILED ({event.step_key}): {cause}", file=out)
     rows = [r for r in list_reports(engine, org.id) if r["period"] in (month, year)]
     _print_table(out, "Reports", ("report", "period", "files", "pages", "blanks"),
                  [(kind, period, len(rs), sum(r["pages"] or 0 for r in rs), sum(r["blanks"] for r in rs))

@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -21,10 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .compliance.model import AgencySettings, ComplianceSettings
 from .rentmanager import catalog
+from .settings import BUNDLED_ORGS_FILE
 
 EMBEDDED_SANDBOX = "embedded-sandbox"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class RegistryError(ValueError):
@@ -45,7 +48,9 @@ class AuthConfig(_Strict):
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
         if value is not None and not ENV_NAME.match(value):
-            raise ValueError(f"{value!r} is not an environment variable name (the registry holds names, not secrets)")
+            # the value may be a secret pasted by mistake: name the key, never echo the value
+            raise ValueError("is not an environment variable name (letters, digits and _): the registry holds the "
+                             "names of the variables that hold secrets, never the secrets themselves")
         return value
 
     @model_validator(mode="after")
@@ -67,6 +72,11 @@ class RentManagerConfig(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     concurrency: Annotated[int, Field(ge=1, le=16)] = 4
     incremental_overlap_minutes: Annotated[int, Field(ge=0)] = 10
+    allow_insecure: bool = False
+    """Allow an `http://` base URL to a host other than this machine (credentials would travel in clear)."""
+    max_delete_share: Annotated[float, Field(gt=0, le=1)] = 0.2
+    """A full sync refuses to flag more than this share of an entity's rows deleted in one run (at least 10 rows)
+    unless the run allows a mass delete."""
 
     @model_validator(mode="after")
     def _where(self) -> RentManagerConfig:
@@ -74,6 +84,11 @@ class RentManagerConfig(_Strict):
             raise ValueError("give exactly one of base_url or company_code")
         if self.base_url and self.base_url != EMBEDDED_SANDBOX and not re.match(r"^https?://", self.base_url):
             raise ValueError(f"base_url {self.base_url!r} must start with https:// (or be {EMBEDDED_SANDBOX!r})")
+        if self.base_url and self.base_url.startswith("http://") and not self.allow_insecure:
+            host = (urlsplit(self.base_url).hostname or "").lower()
+            if host not in LOOPBACK_HOSTS:
+                raise ValueError(f"base_url {self.base_url!r} is plain http to {host!r}: credentials would travel in "
+                                 "clear; use https:// (set allow_insecure: true only for a trusted test server)")
         return self
 
     @property
@@ -101,10 +116,14 @@ class LocationConfig(_Strict):
 
 
 class SchedulesConfig(_Strict):
+    """Cron expressions (in the org's first location's time zone); null turns one off."""
+
     incremental: str | None = "0 * * * *"
     full: str | None = "0 3 * * 0"
+    keyscan: str | None = "30 2 * * *"
+    """A daily key-only read that flags hard deletes between full syncs."""
 
-    @field_validator("incremental", "full")
+    @field_validator("incremental", "full", "keyscan")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
         if value is not None and len(value.split()) != 5:
@@ -157,6 +176,21 @@ class ComplianceConfig(_Strict):
         )
 
 
+class AlertsConfig(_Strict):
+    """Where an org's alerts go besides `ops.alerts`: a URL that receives them as JSON POSTs."""
+
+    webhook_url_env: str | None = None
+    """NAME of the environment variable holding the notification URL (a Slack/Teams/incident webhook)."""
+
+    @field_validator("webhook_url_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_NAME.match(value):
+            raise ValueError("is not an environment variable name: the registry holds the name of the variable that "
+                             "holds the URL, never the URL itself")
+        return value
+
+
 class Org(_Strict):
     id: str
     name: str
@@ -166,6 +200,7 @@ class Org(_Strict):
     property_ids: list[int] = Field(default_factory=list)
     schedules: SchedulesConfig = SchedulesConfig()
     compliance: ComplianceConfig = ComplianceConfig()
+    alerts: AlertsConfig = AlertsConfig()
     mappings: dict[str, Any] | str = Field(default_factory=dict)
 
     @field_validator("id")
@@ -188,14 +223,23 @@ class Org(_Strict):
     def entity_names(self) -> list[str]:
         return [e.name for e in catalog.ENTITIES] if self.entities == "all" else list(self.entities)
 
-    def credentials(self) -> dict[str, str]:
-        """Read the secrets from the environment now; a missing variable is named in the error."""
+    def credential_env(self) -> dict[str, str]:
+        """Credential field → the name of the environment variable holding it."""
         auth = self.rentmanager.auth
         names = (
             {"partner_token": auth.partner_token_env}
             if auth.mode == "partner"
             else {"username": auth.username_env, "password": auth.password_env}
         )
+        return {k: str(v) for k, v in names.items()}
+
+    def missing_env(self) -> list[str]:
+        """Names of the credential environment variables that are unset or empty right now."""
+        return [env for env in self.credential_env().values() if not os.environ.get(env)]
+
+    def credentials(self) -> dict[str, str]:
+        """Read the secrets from the environment now; a missing variable is named in the error."""
+        names = self.credential_env()
         out, missing = {}, []
         for field, env in names.items():
             value = os.environ.get(env or "")
@@ -249,6 +293,60 @@ def _format_error(path: Path, data: Any, error: ValidationError) -> str:
     return "invalid organisation registry " + str(path) + "\n  " + "\n  ".join(lines)
 
 
+def _validated(path: Path, data: Any) -> Registry:
+    try:
+        registry = Registry.model_validate(data)
+    except ValidationError as exc:
+        raise RegistryError(_format_error(path, data, exc)) from None
+    return _with_mappings_checked(registry, path)
+
+
+def _writable(path: Path) -> None:
+    if path.resolve() == BUNDLED_ORGS_FILE.resolve():
+        raise RegistryError(f"{path} is the bundled demo registry; point RM_PIPELINES_ORGS (or --file) at your own "
+                            "registry file (it is created if it does not exist)")
+
+
+def add_org(path: Path | str, entry: dict[str, Any]) -> Org:
+    """Add one org (a registry entry as a dict) to the registry file, validated exactly like a load; the file is
+    created when missing and rewritten only when the whole registry still validates (the old one is kept as
+    `<file>.bak`). Returns the new org."""
+    path = Path(path)
+    _writable(path)
+    data = yaml.safe_load(path.read_text()) if path.exists() else None
+    data = data if isinstance(data, dict) else {"organizations": []}
+    orgs = data.setdefault("organizations", [])
+    if any(isinstance(o, dict) and o.get("id") == entry.get("id") for o in orgs):
+        raise RegistryError(f"org {entry.get('id')!r} is already in {path}")
+    orgs.append(entry)
+    registry = _validated(path, data)
+    _write(path, data)
+    return registry.get(str(entry["id"]))
+
+
+def remove_org(path: Path | str, org_id: str) -> None:
+    """Take an org out of the registry file (its data stays in the warehouse)."""
+    path = Path(path)
+    _writable(path)
+    registry = load_registry(path)
+    registry.get(org_id)  # an unknown org is an error naming the known ones
+    data = yaml.safe_load(path.read_text())
+    data["organizations"] = [o for o in data["organizations"] if o.get("id") != org_id]
+    _validated(path, data)
+    _write(path, data)
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.with_name(path.name + ".bak").write_text(path.read_text())
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("# rm_pipelines organisation registry: who we sync, how, and the NAMES of the environment variables\n"
+                   "# that hold their secrets (never the secrets themselves).\n"
+                   + yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True))
+    tmp.replace(path)
+
+
 def load_registry(path: Path | str | None = None) -> Registry:
     """Load and validate the registry (default: settings' RM_PIPELINES_ORGS or the bundled demo registry)."""
     if path is None:
@@ -262,15 +360,12 @@ def load_registry(path: Path | str | None = None) -> Registry:
         raise RegistryError(f"organisation registry {path} does not exist (set RM_PIPELINES_ORGS)") from None
     except yaml.YAMLError as exc:
         raise RegistryError(f"organisation registry {path} is not valid YAML: {exc}") from None
-    try:
-        registry = Registry.model_validate(data)
-    except ValidationError as exc:
-        raise RegistryError(_format_error(path, data, exc)) from None
-    return _with_mappings_checked(registry, path)
+    return _validated(path, data)
 
 
 def _with_mappings_checked(registry: Registry, path: Path) -> Registry:
     """Resolve mapping files beside the registry and compile every org's mapping, so a bad one fails at load."""
+    from .quality.models import known_fields
     from .warehouse.mapping import MappingError, validate_org_mappings
 
     orgs = []
@@ -279,7 +374,7 @@ def _with_mappings_checked(registry: Registry, path: Path) -> Registry:
             org = org.model_copy(update={"mappings": str((path.parent / org.mappings).resolve())})
         if org.mappings:
             try:
-                validate_org_mappings(org)
+                validate_org_mappings(org, known_fields)
             except MappingError as exc:
                 raise RegistryError(f"{path.name}: {exc}") from None
         orgs.append(org)

@@ -13,6 +13,7 @@ from rm_pipelines.defs.sensors import org_registry_sensor
 from rm_pipelines.reports.catalog import KINDS as REPORT_KINDS
 from rm_pipelines.rentmanager.catalog import ENTITIES
 from rm_pipelines.warehouse.db import create_warehouse_engine
+from rm_pipelines_tests.conftest import SANDBOX_AS_OF
 
 
 def test_definitions_load_with_an_asset_per_catalog_entity():
@@ -21,13 +22,22 @@ def test_definitions_load_with_an_asset_per_catalog_entity():
     keys = defs.resolve_all_asset_keys()
     assert {dg.AssetKey(e.asset_path) for e in ENTITIES} <= set(keys)
     assert defs.resolve_job_def("rentmanager_sync") is not None
-    assert {s.name for s in defs.schedules} == {"demo_incremental_sync", "demo_full_sync",
+    assert {s.name for s in defs.schedules} == {"demo_incremental_sync", "demo_full_sync", "demo_keyscan_sync",
                                                 "monthly_reports_schedule", "annual_reports_schedule"}
     assert {k.path[-1] for k in keys if k.path[0] == "compliance"} == {
         "household_certifications", "unit_status", "program_status", "violations", "status"}
     assert {k.path[-1] for k in keys if k.path[0] == "reports"} == {k.kind for k in REPORT_KINDS}
     assert defs.resolve_sensor_def("org_registry_sensor") is not None
     assert defs.resolve_sensor_def("form_8823_on_findings_change") is not None
+    # sync schedules read their cron in the org's time zone (the report schedules serve every org: UTC)
+    assert {s.execution_timezone for s in defs.schedules if s.name.endswith("_sync")} == {"America/New_York"}
+    # the EstateCore tables sit in a few domain groups, so the lineage reads at a glance
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(k).group_name for k in keys if k.path[0] == "estatecore"}
+    assert groups == {"portfolio", "residents_and_leases", "ledger", "maintenance_and_vendors", "owners",
+                      "associations_and_commercial"}
+    job_keys = defs.resolve_job_def("rentmanager_sync").asset_layer.selected_asset_keys
+    assert {k for k in keys if k.path[0] in ("rentmanager", "estatecore", "compliance")} <= set(job_keys)
 
 
 def _materialize(instance, registry_file, sqlite_url, selection=None, mode="incremental"):
@@ -58,6 +68,11 @@ def test_materialize_every_entity_for_an_org_partition(registry_file, sqlite_url
         assert "[REDACTED]" not in str(tenants) and "demo-password" not in str(result.all_events)
         # the materialization is recorded against the org partition
         assert instance.get_materialized_partitions(dg.AssetKey(["rentmanager", "tenants"])) == {"acme"}
+        # an incremental run reads a few rows, and the asset still says how many rows the org holds
+        again = _materialize(instance, registry_file, sqlite_url)
+        charges = {m.asset_key.path[-1]: m for m in again.asset_materializations_for_node("rentmanager_extract")}[
+            "charges"].metadata
+        assert charges["rows_this_run"].value < charges["dagster/row_count"].value == sandbox.store.count("Charges")
 
 
 def test_subset_materializes_only_the_selection(registry_file, sqlite_url, sandbox):
@@ -169,8 +184,11 @@ def test_sync_job_evaluates_compliance_with_checks_and_keeps_the_ledger(registry
                  "warehouse": WarehouseResource(database_url=sqlite_url)}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("org", ["acme"])
+        # evaluated on the sandbox's as-of day: the planted findings are defined relative to it
+        config = {"ops": {"compliance_evaluation": {"config": {"as_of": SANDBOX_AS_OF.isoformat()}}}}
         runs = [dg.materialize([rentmanager_extract, estatecore_load, compliance_evaluation], instance=instance,
-                               partition_key="acme", resources=resources, raise_on_error=False) for _ in range(2)]
+                               partition_key="acme", resources=resources, run_config=config, raise_on_error=False)
+                for _ in range(2)]
         assert all(r.success for r in runs)
         mats = {m.asset_key.path[-1]: m.metadata for m in runs[0].asset_materializations_for_node("compliance_evaluation")}
         assert set(mats) == {"household_certifications", "unit_status", "program_status", "violations", "status"}

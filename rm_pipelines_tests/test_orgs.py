@@ -101,3 +101,62 @@ def test_compliance_settings_come_from_the_registry(tmp_path):
     agency = settings.agencies["MassHousing"]
     assert str(agency.hotma_adoption_date) == "2026-01-01" and agency.waive_recert_for_100pct
     assert settings.correction_days == 60 and settings.recert_buckets == (120, 90, 60, 30)
+
+
+TWO_ORGS = GOOD + """
+  - id: beta
+    name: Beta Homes
+    rentmanager:
+      company_code: beta
+      auth: {mode: user, username_env: BETA_RM_USER, password_env: BETA_RM_PASSWORD}
+    locations: [{id: 1}]
+"""
+
+
+def test_validate_reports_unset_credential_variables(tmp_path, monkeypatch, capsys):
+    from rm_pipelines.cli import main
+
+    path = write(tmp_path, TWO_ORGS)
+    for name in ("ACME_RM_PARTNER_TOKEN", "BETA_RM_USER", "BETA_RM_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BETA_RM_USER", "someone")
+    # no org named: every unset variable is a warning, the registry itself is valid
+    assert main(["orgs", "validate", "--file", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: org 'acme'" in err and "ACME_RM_PARTNER_TOKEN" in err
+    assert "warning: org 'beta'" in err and "BETA_RM_PASSWORD" in err and "BETA_RM_USER" not in err
+    # the org about to be synced: its unset variables are errors; the other org's stay warnings
+    assert main(["orgs", "validate", "--file", str(path), "--org", "beta"]) == 1
+    err = capsys.readouterr().err
+    assert "error: org 'beta'" in err and "BETA_RM_PASSWORD" in err and "warning: org 'acme'" in err
+    monkeypatch.setenv("BETA_RM_PASSWORD", "secret-value")
+    assert main(["orgs", "validate", "--file", str(path), "--org", "beta"]) == 0
+    captured = capsys.readouterr()
+    assert "secret-value" not in captured.out + captured.err
+
+
+def test_a_secret_pasted_as_a_variable_name_is_never_echoed(tmp_path):
+    pasted = "Zq9-secret!Value"
+    path = write(tmp_path, GOOD.replace("partner_token_env: ACME_RM_PARTNER_TOKEN", f"partner_token_env: '{pasted}'"))
+    with pytest.raises(RegistryError) as info:
+        load_registry(path)
+    assert "rentmanager.auth.partner_token_env" in str(info.value) and "org 'acme'" in str(info.value)
+    assert pasted not in str(info.value) and "Zq9" not in str(info.value)
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("http://acme.api.rentmanager.com", False),
+    ("http://10.0.0.5:8765", False),
+    ("https://acme.api.rentmanager.com", True),
+    ("http://127.0.0.1:8765", True),
+    ("http://localhost:8765", True),
+])
+def test_plain_http_is_refused_outside_this_machine(tmp_path, url, ok):
+    text = GOOD.replace("company_code: acme", f"base_url: '{url}'")
+    if ok:
+        assert load_registry(write(tmp_path, text)).get("acme").rentmanager.url == url
+        return
+    with pytest.raises(RegistryError, match="credentials would travel in clear"):
+        load_registry(write(tmp_path, text))
+    allowed = text.replace(f"base_url: '{url}'", f"base_url: '{url}'\n      allow_insecure: true")
+    assert load_registry(write(tmp_path, allowed)).get("acme").rentmanager.allow_insecure

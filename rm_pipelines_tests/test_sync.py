@@ -9,7 +9,8 @@ from sqlalchemy import text
 from rm_pipelines.defs.resources import RentManagerResource
 from rm_pipelines.orgs import load_registry
 from rm_pipelines.rentmanager.catalog import ENTITIES
-from rm_pipelines.sync import OrgSync
+from rm_pipelines.flows.extract import OrgSync
+from rm_pipelines.sandbox.churn import churn
 from rm_pipelines.warehouse import ops
 from rm_pipelines.warehouse.db import create_warehouse_engine
 from rm_pipelines.warehouse.raw import ensure_schema
@@ -76,13 +77,13 @@ def test_every_entity_extracts_into_postgresql(registry_file, pg_url, sandbox):
 def _assert_incremental_picks_up_exactly_the_churn(registry_file, url, sandbox):
     sync, engine = make_sync(registry_file, url, "run-1")
     assert sync.run(ALL).ok
-    churn = sandbox.store.churn(changes=40, deletes=0, seed=5)
-    assert sum(len(v) for v in churn.changed.values()) >= 30
+    churned = churn(sandbox.store, changes=40, deletes=0, seed=5)
+    assert sum(len(v) for v in churned.changed.values()) >= 30
     sync2, _ = make_sync(registry_file, url, "run-2")
     report = sync2.run(ALL)
     assert report.ok, report.errors
     by_path = {e.path: e for e in ENTITIES if not e.explode and e.incremental}
-    for collection, ids in churn.changed.items():
+    for collection, ids in churned.changed.items():
         entity = by_path.get(collection)
         if entity is None:
             continue  # children that ride elsewhere / full-refresh entities
@@ -94,7 +95,7 @@ def _assert_incremental_picks_up_exactly_the_churn(registry_file, url, sandbox):
         assert rep.mode == "incremental" and rep.updated + rep.inserted == len(set(ids))
     # entities untouched by churn fetched only their overlap window, rewrote nothing
     for entity in by_path.values():
-        if entity.path not in churn.changed:
+        if entity.path not in churned.changed:
             assert report.entities[entity.name].updated == 0 and report.entities[entity.name].inserted == 0
 
 
@@ -125,7 +126,7 @@ def test_malformed_page_fails_the_stream_keeps_committed_pages_and_the_watermark
     sync, engine = make_sync(registry_file, sqlite_url, "run-1")
     assert sync.run(["charges"]).ok
     first_mark = ops.get_watermark(engine, "acme", 1, "charges")
-    sandbox.store.churn(changes=30, deletes=0, seed=9)
+    churn(sandbox.store, changes=30, deletes=0, seed=9)
     sandbox.faults.malformed_page = ("Charges", 2)
     org = load_registry(registry_file).get("acme")
     small_pages = org.model_copy(update={"rentmanager": org.rentmanager.model_copy(update={"page_size": 100})})

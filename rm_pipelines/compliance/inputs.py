@@ -7,7 +7,7 @@ loads them into typed EstateCore tables; :func:`build_inputs` turns those rows i
 
 Input rows
     ``tables`` maps EstateCore table names to sequences of rows: plain mappings keyed by EstateCore column
-    name, as ``rm_pipelines.warehouse.load`` writes them (``read_frame(...).to_dict("records")`` gives them;
+    name, as ``rm_pipelines.flows.load`` writes them (``read_frame(...).to_dict("records")`` gives them;
     Python values or their text forms are both accepted — ``Decimal``/``float``/``"41250.00"``,
     ``date``/``datetime``/``"2025-07-01"``; ``None``/NaN/NaT are missing). Every row carries the standard
     columns ``org_id`` and ``location_id`` (and ``rm_id``, except ``buildings``); rows with ``deleted_at``
@@ -88,6 +88,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Sequence
 
+from .limits_store import bundled_library
 from .model import (
     Asset,
     Building,
@@ -346,9 +347,8 @@ _default_area_codes: dict[str, str] | None = None
 def _bundled_area_codes() -> dict[str, str]:
     global _default_area_codes
     if _default_area_codes is None:
-        from .limits import LimitsLibrary
 
-        _default_area_codes = area_codes_from_limits(LimitsLibrary.bundled())
+        _default_area_codes = area_codes_from_limits(bundled_library())
     return _default_area_codes
 
 

@@ -11,15 +11,13 @@ Public API::
     table.limit(60, Decimal("1.5"))   # mean of the 1- and 2-person 60 % limits
     derive_household_sizes(85700) # (60000, 68600, 77150, 85700, 92600, 99450, 106300, 113150)
 
-    library = LimitsLibrary.bundled()          # §15 sample tables shipped with the package
+    library = limits_store.bundled_library()   # §15 sample tables shipped with the package
     ctx = LimitContext(area="METRO14460MM1120", placed_in_service=date(2019, 6, 1))
     library.lihtc_income_limits(ctx, date(2026, 7, 1))   # MTSP with 45-day rule, hold harmless, HERA, rural
     library.lihtc_rent_limits(ctx, date(2026, 7, 1))     # the above, floored at the gross-rent-floor table
 
-Loaders for HUD's file layouts live in :mod:`rm_pipelines.compliance.hud_files` and are re-exported here
-(:func:`load_mtsp`, :func:`load_income_averaging`, :func:`load_section8`, :func:`load_fmr`, :func:`load_safmr`,
-:func:`load_home_rents`, :func:`load_nonmetro`); the versioned JSON store is
-:mod:`rm_pipelines.compliance.limits_store`.
+Loaders for HUD's file layouts live in :mod:`rm_pipelines.compliance.hud_files`; the versioned JSON store, and
+the libraries built from it (`bundled_library()`, `stored_library()`), in :mod:`rm_pipelines.compliance.limits_store`.
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 from typing import Iterable, Mapping, Protocol, Sequence, Union
 
 from .rounding import D, Money, ceil_to
@@ -482,25 +479,6 @@ class LimitsLibrary:
         for table in tables:
             self.add(table)
 
-    # -- construction -------------------------------------------------------------------------------
-    @classmethod
-    def bundled(cls, *, backfill_earliest: bool = False) -> "LimitsLibrary":
-        """The §15 sample tables shipped under ``rm_pipelines/compliance/data`` (works offline)."""
-        from .limits_store import load_bundled_tables
-
-        return cls(load_bundled_tables(), backfill_earliest=backfill_earliest)
-
-    @classmethod
-    def from_store(
-        cls, data_dir: Path | None = None, *, include_bundled: bool = True, backfill_earliest: bool = False
-    ) -> "LimitsLibrary":
-        """Bundled tables overlaid with the latest imported version of each (kind, fiscal year)."""
-        from .limits_store import load_bundled_tables, load_store_tables
-
-        tables: list[ReferenceTable] = list(load_bundled_tables()) if include_bundled else []
-        tables.extend(load_store_tables(data_dir))
-        return cls(tables, backfill_earliest=backfill_earliest)
-
     def add(self, table: ReferenceTable) -> None:
         """Add (or replace, same kind/area/fiscal year) one table; indexes it by area code and FIPS."""
         self._cache.clear()
@@ -719,57 +697,3 @@ def _kind_of(table: ReferenceTable) -> str:
     if isinstance(table, HomeRentTable):
         return "home-rents"
     raise TypeError(f"not a reference table: {type(table).__name__}")
-
-
-# --------------------------------------------------------------------------------------------------
-# Loader re-exports (HUD file layouts live in hud_files)
-# --------------------------------------------------------------------------------------------------
-
-
-def load_mtsp(path, fiscal_year: int, effective_date: date, released_date: date | None = None, sheet=None):
-    """HUD MTSP file (``MTSP-Data-FYxx``): see :func:`rm_pipelines.compliance.hud_files.load_mtsp`."""
-    from . import hud_files
-
-    return hud_files.load_mtsp(path, fiscal_year, effective_date, released_date, sheet)
-
-
-def load_income_averaging(path, fiscal_year: int, effective_date: date, released_date: date | None = None, sheet=None):
-    """HUD MTSP income-averaging file (``MTSP-IncAvg-Data-FYxx``)."""
-    from . import hud_files
-
-    return hud_files.load_income_averaging(path, fiscal_year, effective_date, released_date, sheet)
-
-
-def load_section8(path, fiscal_year: int, effective_date: date, released_date: date | None = None, sheet=None):
-    """HUD Section 8 income limits file (``Section8-FYxx``)."""
-    from . import hud_files
-
-    return hud_files.load_section8(path, fiscal_year, effective_date, released_date, sheet)
-
-
-def load_nonmetro(path, fiscal_year: int, effective_date: date, released_date: date | None = None, sheet=None):
-    """HUD national non-metropolitan very-low-income limits (rural floor)."""
-    from . import hud_files
-
-    return hud_files.load_nonmetro(path, fiscal_year, effective_date, released_date, sheet)
-
-
-def load_fmr(path, fiscal_year: int, effective_date: date, released_date: date | None = None, sheet=None):
-    """HUD Fair Market Rent file (``FYxx_FMRs``)."""
-    from . import hud_files
-
-    return hud_files.load_fmr(path, fiscal_year, effective_date, released_date, sheet)
-
-
-def load_safmr(path, fiscal_year: int, effective_date: date, released_date: date | None = None, sheet=None):
-    """HUD Small Area FMR file (``fyxx_safmrs``)."""
-    from . import hud_files
-
-    return hud_files.load_safmr(path, fiscal_year, effective_date, released_date, sheet)
-
-
-def load_home_rents(path, fiscal_year: int, effective_date: date, released_date: date | None = None, sheet=None):
-    """HUD HOME rent limits file."""
-    from . import hud_files
-
-    return hud_files.load_home_rents(path, fiscal_year, effective_date, released_date, sheet)

@@ -7,7 +7,7 @@ Layout::
 Each file holds one import: kind, fiscal year, effective and release dates, the source file's name and
 SHA-256, the import time, and every table. Re-importing an identical file (same hash and dates) creates no
 new version; anything else creates the next version, and older versions are kept (nothing is deleted).
-The latest version of each (kind, fiscal year) is what :meth:`LimitsLibrary.from_store` loads.
+The latest version of each (kind, fiscal year) is what :func:`stored_library` loads.
 
 The bundled sample tables (compliance-rules.md §15) are CSV files in HUD's layouts under
 ``rm_pipelines/compliance/data/``, listed in ``data/manifest.json`` and read by the same loaders.
@@ -25,7 +25,13 @@ from typing import Any
 
 from .. import clock
 from . import hud_files
-from .limits import FairMarketRents, HomeRentTable, IncomeLimitTable, ReferenceTable
+from .limits import (
+    FairMarketRents,
+    HomeRentTable,
+    IncomeLimitTable,
+    LimitsLibrary,
+    ReferenceTable,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FORMAT_VERSION = 1
@@ -320,3 +326,15 @@ def load_store_tables(data_dir: Path | None = None) -> list[ReferenceTable]:
             tables.extend(table_from_dict(t) for t in data["tables"])
     return tables
 
+
+def bundled_library(*, backfill_earliest: bool = False) -> LimitsLibrary:
+    """The §15 sample tables shipped under ``rm_pipelines/compliance/data`` (works offline)."""
+    return LimitsLibrary(load_bundled_tables(), backfill_earliest=backfill_earliest)
+
+
+def stored_library(data_dir: Path | None = None, *, include_bundled: bool = True,
+                   backfill_earliest: bool = False) -> LimitsLibrary:
+    """Bundled tables overlaid with the latest imported version of each (kind, fiscal year)."""
+    tables: list[ReferenceTable] = list(load_bundled_tables()) if include_bundled else []
+    tables.extend(load_store_tables(data_dir))
+    return LimitsLibrary(tables, backfill_earliest=backfill_earliest)

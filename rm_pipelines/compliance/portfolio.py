@@ -36,14 +36,20 @@ from . import home as home_rules
 from . import income as income_rules
 from . import income_averaging, lihtc, section8, usda515
 from .bond import BOND_ELECTIONS, form_8703_figures
-from .limits import IncomeLimitTable, LimitContext, LimitsProvider, LimitUnavailable, gross_rent_floor_date
+from .limits import (
+    IncomeLimitTable,
+    LimitContext,
+    LimitsProvider,
+    LimitUnavailable,
+    gross_rent_floor_date,
+)
 from .model import (
     Building,
     Certification,
     ComplianceSettings,
     Household,
-    Property,
     ProgramElection,
+    Property,
     RentFacts,
     Unit,
     UnitProgram,

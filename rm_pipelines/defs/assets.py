@@ -5,9 +5,10 @@ from typing import Literal
 
 import dagster as dg
 
+from ..flows.extract import EntityReport, OrgSync
 from ..rentmanager.catalog import ENTITIES, Entity
-from ..sync import EntityReport, OrgSync
 from ..warehouse.raw import RAW_SCHEMA
+from .automation import with_policies
 from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource
 
@@ -15,9 +16,13 @@ RAW_COLUMN_SCHEMA = dg.TableSchema(columns=[dg.TableColumn(name, type_) for name
 
 
 class ExtractConfig(dg.Config):
-    mode: Literal["incremental", "full"] = "incremental"
+    mode: Literal["incremental", "full", "keyscan"] = "incremental"
     """incremental: UpdateDate ≥ watermark − overlap (entities without a change field are always full);
-    full: everything, and keys that disappeared are flagged deleted."""
+    full: everything, and keys that disappeared (confirmed by key) are flagged deleted;
+    keyscan: only the keys of incremental entities are read, and keys that disappeared are flagged deleted."""
+    allow_mass_delete: bool = False
+    """Let a full sync flag more than the registry's `max_delete_share` of an entity deleted (a property sold).
+    Without it such a run flags nothing and fails, so a server that answers short pages cannot empty a table."""
 
 
 def _spec(entity: Entity) -> dg.AssetSpec:
@@ -26,7 +31,7 @@ def _spec(entity: Entity) -> dg.AssetSpec:
     ) + f", landed in `rm_raw.{entity.raw_table}`; " + (
         f"incremental on `{entity.cursor}`." if entity.incremental else "fully refreshed every run."
     )
-    return dg.AssetSpec(
+    return with_policies(dg.AssetSpec(
         key=entity.asset_path,
         description=description,
         group_name="rentmanager",
@@ -41,21 +46,25 @@ def _spec(entity: Entity) -> dg.AssetSpec:
             "dagster/column_schema": RAW_COLUMN_SCHEMA,
         },
         deps=[dg.AssetKey(["rentmanager", entity.via])] if entity.via else [],
-    )
+    ))
 
 
 def _result(report: EntityReport) -> dg.MaterializeResult:
+    held = report.table_rows if report.table_rows is not None else report.rows
     return dg.MaterializeResult(
         asset_key=dg.AssetKey(["rentmanager", report.entity]),
         metadata={
-            "dagster/row_count": dg.MetadataValue.int(report.rows),
+            # the rows the org holds in rm_raw (what the table is), then what this run did to it
+            "dagster/row_count": dg.MetadataValue.int(held),
             "mode": report.mode,
-            "rows": report.rows,
+            "rows_this_run": report.rows,
             "inserted": report.inserted,
             "updated": report.updated,
             "unchanged": report.unchanged,
             "quarantined": report.quarantined,
             "marked_deleted": report.marked_deleted,
+            "confirmed_present": report.confirmed_present,
+            "mass_delete": report.mass_delete,
             "pages": report.pages,
             "requests": report.requests,
             "throttled_429": report.throttled,
@@ -81,11 +90,14 @@ def rentmanager_extract(
     warehouse: WarehouseResource,
 ):
     org = rentmanager.org(context.partition_key)
-    selected = [e.name for e in ENTITIES if dg.AssetKey(e.asset_path) in context.selected_asset_keys]
+    allowed = set(org.entity_names)  # the registry's `entities:` selection
+    selected = [e.name for e in ENTITIES
+                if dg.AssetKey(e.asset_path) in context.selected_asset_keys and e.name in allowed]
     context.log.info(
         f"Syncing {len(selected)} Rent Manager entities of org {org.id!r} ({config.mode}) into {warehouse.display_url}"
     )
-    sync = OrgSync(org, warehouse.engine, rentmanager.open_client, run_id=context.run.run_id, logger=context.log)
+    sync = OrgSync(org, warehouse.engine, rentmanager.open_client, run_id=context.run.run_id, logger=context.log,
+                   allow_mass_delete=config.allow_mass_delete)
     report = sync.run(selected, mode=config.mode)
     for name in selected:
         entity_report = report.entities.get(name)
@@ -93,7 +105,8 @@ def rentmanager_extract(
             yield _result(entity_report)
     if report.errors:
         raise dg.Failure(
-            description=f"{len(report.errors)} Rent Manager stream(s) failed for org {org.id!r}:\n" + "\n".join(report.errors),
+            description=f"Rent Manager sync of org {org.id!r} failed ({len(report.errors)} error(s)):\n"
+                        + "\n".join(report.errors),
             metadata={"errors": dg.MetadataValue.json(report.errors), "requests": report.requests},
         )
     context.log.info(

@@ -15,9 +15,11 @@ from .. import clock
 from ..compliance.checks import CheckOutcome
 from ..compliance.portfolio import compliance_answer
 from ..compliance.violations import FORM_8823_LINES
+from ..flows.evaluate import OrgEvaluation, evaluate_org
 from ..settings import get_settings
 from ..warehouse import compliance_store as store
 from ..warehouse.read import preview_markdown
+from .automation import with_policies
 from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource
 
@@ -81,12 +83,12 @@ def _column_schema(table: str) -> dg.TableSchema:
 
 def _spec(name: str) -> dg.AssetSpec:
     description, deps, tables = ASSETS[name]
-    return dg.AssetSpec(
+    return with_policies(dg.AssetSpec(
         key=_C(name), description=description, group_name="compliance", kinds={"sql"}, deps=deps,
         partitions_def=org_partitions,
         metadata={"dagster/table_name": ", ".join(f"compliance.{t}" for t in tables),
                   "dagster/column_schema": _column_schema(tables[0])},
-    )
+    ))
 
 
 def _check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
@@ -108,7 +110,7 @@ def _as_of(config: ComplianceConfig, timezone: str) -> date:
     return clock.today(timezone)
 
 
-def _findings_markdown(evaluation: store.OrgEvaluation, limit: int = 50) -> str:
+def _findings_markdown(evaluation: OrgEvaluation, limit: int = 50) -> str:
     rows = []
     first = sorted(evaluation.result.findings, key=lambda f: (f.status == "corrected", f.severity, f.code))[:limit]
     for f in first:
@@ -127,7 +129,7 @@ def _status_markdown(overall: list) -> str:
     return preview_markdown(rows, max_width=80)
 
 
-def _results(ev: store.OrgEvaluation, as_of: date) -> dict[str, dict]:
+def _results(ev: OrgEvaluation, as_of: date) -> dict[str, dict]:
     r = ev.result
     due = Counter(h.due_bucket for h in r.households)
     units = r.units
@@ -198,7 +200,7 @@ def compliance_evaluation(
     as_of = _as_of(config, org.locations[0].timezone)
     context.log.info(f"Evaluating compliance of org {org.id!r} on {as_of} from {warehouse.display_url}")
     try:
-        ev = store.evaluate_org(warehouse.engine, org, as_of=as_of, run_id=context.run.run_id,
+        ev = evaluate_org(warehouse.engine, org, as_of=as_of, run_id=context.run.run_id,
                                 data_dir=get_settings().data_dir)
     except store.ComplianceStoreError as exc:
         raise dg.Failure(str(exc)) from None

@@ -6,11 +6,13 @@ the quarantined share exceeds the threshold, WARN otherwise) and `expectations` 
 
 import dagster as dg
 
+from ..flows.load import LoadReport, load_table
 from ..quality.gx_suites import record_result, run_suite, suite_names
 from ..rentmanager.catalog import ENTITIES
 from ..warehouse import tables as T
-from ..warehouse.load import LoadReport, load_table
+from ..warehouse.mapping import default_mapping
 from ..warehouse.read import column_schema
+from .automation import with_policies
 from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource
 
@@ -29,7 +31,7 @@ class LoadConfig(dg.Config):
 
 def _lineage(spec: T.TableSpec) -> dg.TableColumnLineage:
     deps: dict[str, list[dg.TableColumnDep]] = {}
-    for column, sources in spec.lineage().items():
+    for column, sources in default_mapping(spec.name).lineage().items():
         out = []
         for source in sources:
             if source.startswith("UDF "):  # "UDF Unit 'BIN'"
@@ -55,10 +57,10 @@ def _schema(table: str) -> dg.TableSchema:
 
 
 def _spec(spec: T.TableSpec) -> dg.AssetSpec:
-    return dg.AssetSpec(
+    return with_policies(dg.AssetSpec(
         key=spec.asset_key,
         description=spec.description,
-        group_name="estatecore",
+        group_name=spec.domain,
         kinds={"sql"},
         skippable=True,
         partitions_def=org_partitions,
@@ -68,7 +70,7 @@ def _spec(spec: T.TableSpec) -> dg.AssetSpec:
             "dagster/column_schema": _schema(spec.name),
             "dagster/column_lineage": _lineage(spec),
         },
-    )
+    ))
 
 
 def _checks(spec: T.TableSpec) -> list[dg.AssetCheckSpec]:
@@ -130,6 +132,4 @@ def estatecore_load(
     for name in selected:
         report = load_table(engine, org=org, table=name, run_id=context.run.run_id, mode=config.mode,
                             quarantine_threshold=config.quarantine_threshold, log=context.log)
-        context.log.info(f"{org.id}/{name}: +{report.inserted} ~{report.updated} ={report.unchanged} "
-                         f"-{report.soft_deleted} quarantined {report.quarantined} ({report.seconds:.1f}s)")
         yield _result(report, engine, context.run.run_id)

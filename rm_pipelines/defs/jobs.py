@@ -4,7 +4,7 @@ import dagster as dg
 
 rentmanager_sync_job = dg.define_asset_job(
     name="rentmanager_sync",
-    selection=dg.AssetSelection.groups("rentmanager", "estatecore", "compliance"),
+    selection=dg.AssetSelection.key_prefixes(["rentmanager"], ["estatecore"], ["compliance"]),
     description="Extract every Rent Manager entity of one org into rm_raw, validate and load the EstateCore "
                 "tables (incremental unless configured full), then evaluate the org's compliance.",
     tags={"rm/job": "sync"},

@@ -114,7 +114,8 @@ def _orgs(context) -> list[str]:
     return sorted(context.instance.get_dynamic_partitions(org_partitions.name))
 
 
-@dg.schedule(job=monthly_reports_job, cron_schedule="0 6 2 * *", default_status=dg.DefaultScheduleStatus.STOPPED,
+@dg.schedule(job=monthly_reports_job, cron_schedule="0 6 2 * *", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.STOPPED,
              description="On the 2nd of each month: every org's monthly reports for the month just ended.")
 def monthly_reports_schedule(context: dg.ScheduleEvaluationContext):
     month = (context.scheduled_execution_time.date().replace(day=1) - timedelta(days=1)).replace(day=1)
@@ -124,7 +125,8 @@ def monthly_reports_schedule(context: dg.ScheduleEvaluationContext):
                             tags={"rm/org": org, "rm/reports": "monthly"})
 
 
-@dg.schedule(job=annual_reports_job, cron_schedule="0 6 15 1 *", default_status=dg.DefaultScheduleStatus.STOPPED,
+@dg.schedule(job=annual_reports_job, cron_schedule="0 6 15 1 *", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.STOPPED,
              description="On January 15: every org's annual packages for the prior year.")
 def annual_reports_schedule(context: dg.ScheduleEvaluationContext):
     year = context.scheduled_execution_time.year - 1

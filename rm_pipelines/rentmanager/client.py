@@ -6,8 +6,16 @@
         saved = rm.save("Tenants", [record])      # POST array upsert, returns saved records
 
 One token per client, shared by every thread using it; on 401 the client logs in again once and replays.
-Requests go through the credential set's shared `RequestBudget`; 429, 5xx, timeouts and dropped
-connections are retried with exponential back-off and jitter; 4xx validation errors are not.
+Requests go through the credential set's shared `RequestBudget`; 5xx, timeouts and dropped connections are
+retried with exponential back-off and jitter; 4xx validation errors are not. A 429 is not a failure but an
+order to wait: it is waited out under the shared budget (bounded by `throttle_wait_seconds`) without using up
+the attempts.
+
+Logging in is handled with care for the account: a user holds at most ~10 tokens and repeated failures can
+lock it. A rejected login (401/403, wrong password, locked user, "maximum number of times") is final for the
+client: it is never sent again, and every later call raises the same error. A login whose answer was lost (a
+dropped connection may still have minted a token on the server) is retried at most `login_attempts` times in
+the client's life.
 """
 
 from __future__ import annotations
@@ -26,11 +34,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from .dates import parse_rm_datetime
 from .errors import (
     AuthenticationError,
+    IncompleteCollectionError,
     MalformedResponseError,
     RentManagerError,
     TransportError,
@@ -101,6 +110,8 @@ class RentManagerClient:
         budget: RequestBudget | None = None,
         timeout: float = 120.0,
         max_attempts: int = 6,
+        login_attempts: int = 3,
+        throttle_wait_seconds: float = 900.0,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         transport: httpx.BaseTransport | None = None,
@@ -116,6 +127,11 @@ class RentManagerClient:
         self.budget = budget or budget_for(self.base_url, credential, requests_per_minute)
         self.stats = ClientStats()
         self._max_attempts = max(1, max_attempts)
+        self._login_attempts = max(1, login_attempts)
+        self._throttle_wait = max(0.0, throttle_wait_seconds)
+        self._logins_sent = 0
+        self._login_failure: RentManagerError | None = None
+        self.rate_limit_headers: dict[str, str] = {}  # the x-ratelimit-* headers of the latest answer that had them
         self._backoff_base, self._backoff_max = backoff_base, backoff_max
         self._sleep = sleep
         self._token: str | None = None
@@ -157,24 +173,46 @@ class RentManagerClient:
     def uses_partner_token(self) -> bool:
         return self._partner_token is not None
 
+    @property
+    def login_failure(self) -> RentManagerError | None:
+        """The error that made logging in final for this client, if any."""
+        return self._login_failure
+
     def authenticate(self) -> None:
-        """Log in (user mode) and keep the token for every later call."""
+        """Log in (user mode) unless a token is held, and keep the token for every later call."""
         if self.uses_partner_token:
             return
         with self._token_lock:
-            self._login_locked()
+            if self._token is None:
+                self._login_locked()
 
     def _login_locked(self) -> None:
+        if self._login_failure is not None:
+            raise self._login_failure
+        try:
+            self._token = self._login_once()
+        except RentManagerError as exc:
+            if not isinstance(exc, AuthenticationError) and self._logins_sent < self._login_attempts:
+                raise  # a later renewal may still succeed (it has attempts left)
+            self._login_failure = exc
+            raise
+
+    def _login_once(self) -> str:
+        """One `AuthorizeUser` exchange (with its own careful retries); the token, or a typed error."""
         body: dict[str, Any] = {"Username": self._username, "Password": self._password}
         if self.location_id is not None:
             body["LocationID"] = self.location_id
         path = "/Authentication/AuthorizeUser"
-        response = self._send("POST", path, json=body, auth=False)
+        response = self._send("POST", path, json=body, auth=False, login=True)
         if response.status_code >= 400:
             error = error_from_response("POST", path, response.status_code, response.reason_phrase, response.text)
             if response.status_code in (400, 401, 403):
+                hint = ""
+                if "maximum number of times" in str(error).lower():
+                    hint = (" (the user holds the most tokens Rent Manager allows; they free themselves after about"
+                            " 15 minutes idle — check other integrations using this user)")
                 raise AuthenticationError(
-                    f"Rent Manager login as {self._username!r} failed: {error}",
+                    f"Rent Manager login as {self._username!r} was rejected: {error}{hint}",
                     method="POST", path=path, status=response.status_code,
                     user_message=error.user_message, developer_message=error.developer_message,
                 )
@@ -185,10 +223,10 @@ class RentManagerClient:
             token = response.text.strip().strip('"')
         if not isinstance(token, str) or not token:
             raise MalformedResponseError(
-                f"Rent Manager call POST {path} returned no token (body: {response.text[:100]!r})",
+                f"Rent Manager login (POST {path}) returned no token ({len(response.content)} bytes)",
                 method="POST", path=path, status=response.status_code,
             )
-        self._token = token
+        return token
 
     def _auth_headers(self) -> dict[str, str]:
         if self.uses_partner_token:
@@ -207,36 +245,70 @@ class RentManagerClient:
 
     # -- raw calls ---------------------------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
-        """One HTTP exchange through the shared budget, retried on 429/5xx/transport failures."""
+    def _send(self, method: str, path: str, *, auth: bool = True, login: bool = False, **kwargs: Any) -> httpx.Response:
+        """One HTTP exchange through the shared budget, retried on 429/5xx/transport failures.
+
+        A 429 does not use up an attempt: it is waited out (the budget pauses every stream) for at most
+        `throttle_wait_seconds` in all. For a login (`login=True`) every other failure counts against the
+        client's lifetime `login_attempts`, because a lost answer may have minted a token on the server.
+        """
         extra_headers = kwargs.pop("headers", None) or {}
+        call = "login (POST /Authentication/AuthorizeUser)" if login else f"call {method} {path}"
+        failures = [0]  # attempts that failed for a reason other than 429
+        throttled_wait = [0.0]
 
         def attempt() -> httpx.Response:
+            if login:
+                if self._logins_sent >= self._login_attempts:
+                    raise self._login_exhausted(path)
+                self._logins_sent += 1
             self.budget.acquire()
             _count("requests", 1, self.stats)
             headers = {**extra_headers, **self._auth_headers()} if auth else extra_headers
             try:
                 response = self._http.request(method, path, headers=headers, **kwargs)
             except (httpx.TransportError, httpx.DecodingError) as exc:
+                failures[0] += 1
                 raise _Retryable(
-                    TransportError(
-                        f"Rent Manager call {method} {path} failed: {type(exc).__name__}: {exc}", method=method, path=path
-                    )
+                    TransportError(f"Rent Manager {call} failed: {type(exc).__name__}: {exc}", method=method, path=path)
                 ) from exc
             _count("bytes_received", len(response.content), self.stats)
+            seen = {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit")}
+            if seen:
+                self.rate_limit_headers = seen
             pause = self.budget.observe(response.status_code, response.headers)
             if response.status_code == 429:
                 _count("throttled", 1, self.stats)
+                if login:
+                    self._logins_sent -= 1  # a throttled login reached no account logic: it minted nothing
+            elif response.status_code in RETRY_STATUSES:
+                failures[0] += 1
             if response.status_code in RETRY_STATUSES:
-                raise _Retryable(
-                    error_from_response(method, path, response.status_code, response.reason_phrase, response.text), pause
-                )
+                error = error_from_response(method, path, response.status_code, response.reason_phrase, response.text)
+                if login:
+                    error.args = (f"Rent Manager {call}: {error}",)
+                raise _Retryable(error, pause)
             return response
 
+        def stop(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _Retryable) and exc.error.status == 429:
+                return throttled_wait[0] >= self._throttle_wait
+            if login and self._logins_sent >= self._login_attempts:
+                return True
+            return failures[0] >= self._max_attempts
+
+        def wait(state: RetryCallState) -> float:
+            seconds = self._wait(state, failures[0])
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _Retryable) and exc.error.status == 429:
+                throttled_wait[0] += seconds
+            return seconds
+
         retrying = Retrying(
-            stop=stop_after_attempt(self._max_attempts),
+            stop=stop,
             retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
-            wait=self._wait,
+            wait=wait,
             sleep=self._sleep,
             before_sleep=self._count_retry,
             reraise=True,
@@ -244,13 +316,23 @@ class RentManagerClient:
         try:
             return retrying(attempt)
         except _Retryable as exc:
-            raise exc.error from exc.__cause__
+            error = exc.error
+            if error.status == 429:
+                error.args = (f"{error} (still throttled after waiting {throttled_wait[0]:.0f}s)",)
+            raise error from exc.__cause__
 
-    def _wait(self, state: RetryCallState) -> float:
+    def _login_exhausted(self, path: str) -> RentManagerError:
+        return AuthenticationError(
+            f"Rent Manager login (POST {path}) was attempted {self._logins_sent} times without an answer; not "
+            "trying again, because each unanswered login may have used one of the user's ~10 tokens",
+            method="POST", path=path,
+        )
+
+    def _wait(self, state: RetryCallState, failures: int) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Retryable) and exc.pause:
             return exc.pause  # the budget already pauses every stream; wait it out here too
-        backoff = min(self._backoff_max, self._backoff_base * 2 ** (state.attempt_number - 1))
+        backoff = min(self._backoff_max, self._backoff_base * 2 ** max(0, failures - 1))
         return backoff / 2 + random.uniform(0, backoff / 2)
 
     def _count_retry(self, state: RetryCallState) -> None:
@@ -279,7 +361,7 @@ class RentManagerClient:
             where = f"{method} {path}" + (f" (page {page})" if page is not None else "")
             raise MalformedResponseError(
                 f"Rent Manager call {where} returned a body that is not valid JSON ({exc}); "
-                f"{len(response.content)} bytes starting {response.content[:80]!r}",
+                f"{len(response.content)} bytes (not quoted: they can hold personal data)",
                 method=method, path=path, status=response.status_code, page=page,
             ) from exc
 
@@ -310,8 +392,8 @@ class RentManagerClient:
         try:
             response = self.request("GET", path, params=params, page=page_number)
         except RentManagerError as exc:
-            if exc.status == 404:
-                return Page([], number=page_number, total_results=0, status=404)
+            if exc.status == 404:  # "no records" for a collection; its count is unknown (callers check)
+                return Page([], number=page_number, total_results=None, status=404)
             raise
         data = self._json(response, "GET", path, page_number)
         if data is None:
@@ -343,36 +425,64 @@ class RentManagerClient:
         start_page: int = 1,
         prefetch: bool = True,
     ) -> Iterator[Page]:
-        """Every page of a collection, in order, stopping at a short or empty page.
+        """Every page of a collection, in order; the pages add up to what the server said, or it raises.
 
+        With `X-Total-Results`, a page must hold every row its own header promises (`min(pageSize, total −
+        rows before it)`) and the walk ends when the header says nothing is left. Without it, a short page ends
+        the walk only after a probe of the next page comes back empty. A page that holds fewer rows than promised,
+        or rows after a short page, raises IncompleteCollectionError naming the page: a caller must not take
+        such a walk as the whole collection (a full sync would flag the missing keys as deleted).
         With `prefetch`, the next page is requested while the caller works on the current one.
         """
         filters, fields, embeds, ordering = (list(x) if x else None for x in (filters, fields, embeds, ordering))
+        path = "/" + resource.strip("/")
         fetch = lambda n: self.get_page(  # noqa: E731
             resource, n, filters=filters, fields=fields, embeds=embeds, ordering=ordering, page_size=page_size
         )
-        if not prefetch:
-            number = start_page
-            while True:
-                page = fetch(number)
-                if page:
-                    yield page
-                if len(page) < page_size:
-                    return
-                number += 1
         # The prefetch thread counts into the caller's stats scope too.
         submit = lambda pool, n: pool.submit(contextvars.copy_context().run, fetch, n)  # noqa: E731
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"rm-{resource}") as pool:
-            pending: Future[Page] = submit(pool, start_page)
-            while True:
+            pending: Future[Page] | None = submit(pool, start_page)
+            known_total: int | None = None  # the latest X-Total-Results seen
+            while pending is not None:
                 page = pending.result()
-                full = len(page) >= page_size
-                if full:
+                pending = None
+                before = (page.number - 1) * page_size
+                if page.total_results is not None:
+                    known_total = page.total_results
+                    expected = max(0, min(page_size, known_total - before))
+                    if len(page) < expected:
+                        raise self._incomplete(path, page, f"it holds {len(page)} rows where its X-Total-Results "
+                                                           f"({known_total}) promises {expected}")
+                    more = before + len(page) < known_total
+                elif known_total is not None and len(page) < min(page_size, max(0, known_total - before)):
+                    # no header on this page (e.g. a 404 or an empty 204), but an earlier page promised rows here
+                    raise self._incomplete(path, page, f"it holds {len(page)} rows although X-Total-Results "
+                                                       f"({known_total}) of an earlier page promised more")
+                else:
+                    more = len(page) >= page_size
+                if len(page) > page_size:
+                    raise self._incomplete(path, page, f"it holds {len(page)} rows, more than pageSize {page_size}")
+                if more and prefetch:
                     pending = submit(pool, page.number + 1)
                 if page:
                     yield page
-                if not full:
-                    return
+                if more:
+                    if pending is None:
+                        pending = submit(pool, page.number + 1)
+                    continue
+                if page.total_results is None and len(page) < page_size and (page or page.number > start_page):
+                    # a short or empty page without a count ends the walk only when the next page is empty too
+                    probe = fetch(page.number + 1)
+                    if probe:
+                        raise self._incomplete(path, page, f"it holds {len(page)} of pageSize {page_size} rows "
+                                                           f"but page {probe.number} has {len(probe)} more")
+
+    @staticmethod
+    def _incomplete(path: str, page: Page, why: str) -> RentManagerError:
+        return IncompleteCollectionError(
+            f"Rent Manager call GET {path} page {page.number} is incomplete: {why}; the collection was not read "
+            "whole", method="GET", path=path, status=page.status, page=page.number)
 
     def iter_records(self, resource: str, **kwargs: Any) -> Iterator[dict]:
         for page in self.iter_pages(resource, **kwargs):

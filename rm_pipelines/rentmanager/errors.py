@@ -74,6 +74,11 @@ class RateLimitedError(RentManagerError):
     """Still throttled (429) after every retry."""
 
 
+class IncompleteCollectionError(RentManagerError):
+    """The pages of a collection do not add up to what the server said (a page short of its promised rows,
+    or rows after a short page): the walk cannot stand for the whole collection."""
+
+
 class ServerError(RentManagerError):
     """Rent Manager failed (5xx) after every retry."""
 

@@ -24,7 +24,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names resolve lazily below
-    from .app import create_app  # noqa: F401
+    from .asgi import create_app  # noqa: F401
     from .churn import ChurnResult  # noqa: F401
     from .config import SandboxConfig, Stats  # noqa: F401
     from .faults import Faults  # noqa: F401
@@ -38,7 +38,7 @@ _EXPORTS = {
     "Faults": ".faults",
     "SandboxServer": ".server",
     "ChurnResult": ".churn",
-    "create_app": ".app",
+    "create_app": ".asgi",
 }
 
 __all__ = sorted(_EXPORTS)

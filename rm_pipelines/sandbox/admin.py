@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import TYPE_CHECKING
 
 import orjson
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .churn import churn as run_churn
 from .responses import json_obj
 from .timeutil import wire
 
@@ -17,8 +19,22 @@ if TYPE_CHECKING:
     from .app import SandboxApi
 
 
+ADMIN_HEADER = "X-Sandbox-Admin-Token"
+
+
 def admin_routes(api: SandboxApi) -> list[Route]:
-    """Routes under /_sandbox/: no auth, no rate limit, not counted in stats."""
+    """Routes under /_sandbox/: they need the server's admin token (header X-Sandbox-Admin-Token); no rate
+    limit; not counted in stats. Without the token they answer a bare 404, like any unknown route."""
+
+    def guarded(handler):  # noqa: ANN001, ANN202
+        async def check(request: Request) -> Response:
+            given = request.headers.get(ADMIN_HEADER, "")
+            wanted = api.config.admin_token or ""
+            if not wanted or not hmac.compare_digest(given.encode(), wanted.encode()):
+                return Response(status_code=404)
+            return await handler(request)
+
+        return check
 
     async def faults(request: Request) -> Response:
         if request.method == "POST":
@@ -47,7 +63,7 @@ def admin_routes(api: SandboxApi) -> list[Route]:
         except (ValueError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
             return json_obj({"error": str(exc)}, 400)
         result = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: api.store.churn(changes, deletes, None if seed is None else int(seed)))
+            None, lambda: run_churn(api.store, changes, deletes, None if seed is None else int(seed)))
         return json_obj(result.to_dict())
 
     async def stats(request: Request) -> Response:
@@ -68,10 +84,10 @@ def admin_routes(api: SandboxApi) -> list[Route]:
         return Response(status_code=204)
 
     return [
-        Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
-        Route("/_sandbox/config", config, methods=["GET", "POST"]),
-        Route("/_sandbox/churn", churn, methods=["POST"]),
-        Route("/_sandbox/stats", stats, methods=["GET", "POST"]),
-        Route("/_sandbox/state", state, methods=["GET"]),
-        Route("/_sandbox/ratelimit/reset", reset_limits, methods=["POST"]),
+        Route("/_sandbox/faults", guarded(faults), methods=["GET", "POST"]),
+        Route("/_sandbox/config", guarded(config), methods=["GET", "POST"]),
+        Route("/_sandbox/churn", guarded(churn), methods=["POST"]),
+        Route("/_sandbox/stats", guarded(stats), methods=["GET", "POST"]),
+        Route("/_sandbox/state", guarded(state), methods=["GET"]),
+        Route("/_sandbox/ratelimit/reset", guarded(reset_limits), methods=["POST"]),
     ]

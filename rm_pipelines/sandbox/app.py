@@ -16,14 +16,11 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .. import clock
 from . import catalog
-from .admin import admin_routes
 from .auth import Token, TokenCapReached, TokenStore
 from .config import SandboxConfig, Stats
 from .faults import Faults
@@ -268,8 +265,8 @@ class SandboxApi:
     def _session_info(self, ident: _Identity) -> dict:
         tz = self.tz
 
-        def local(ts: float) -> str:
-            return wire(datetime.fromtimestamp(ts, tz).replace(tzinfo=None))
+        def local(ts: float) -> str:  # token times are wall-clock seconds; shown on the sandbox's (shiftable) clock
+            return wire((datetime.fromtimestamp(ts, tz) + clock.offset()).replace(tzinfo=None))
 
         tok = ident.token
         return {
@@ -293,6 +290,12 @@ class SandboxApi:
         fields = parse_fields(self.store, coll, params.get("fields"))
         embeds = parse_embeds(coll, params.get("embeds"))
         size, number = page_size_number(params)
+        resource = request.url.path.strip("/").split("/")[0]
+        if self.faults.take_page_fault("not_found_page", resource, number):
+            return error_model(404, "No records were found.", "Injected sandbox fault: page not found.", 404)
+        doomed = self.faults.take_page_fault("delete_before_page", resource, number)
+        if doomed:
+            self.store.delete(coll, self.store.sorted_ids(coll)[:doomed[2]], missing_ok=True)
         ordering = params.get("orderingoptions") or params.get("orderby")
         ids = select_ids(self.store, coll, params.get("filters"), ordering, self.tz, base, base_key, base_deps)
         total = len(ids)
@@ -300,10 +303,14 @@ class SandboxApi:
         page_ids = ids[start:start + size]
         last = max(1, math.ceil(total / size))
         headers = {"X-Total-Results": str(total), "Link": _link_header(request, number, size, last)}
+        if not self.config.total_results_header:
+            headers = {}
         if not page_ids:
             return self._empty(headers)
+        short = self.faults.take_page_fault("short_page", resource, number)
+        if short:
+            page_ids = page_ids[:max(0, len(page_ids) - short[2])]
         body = self.renderer.page(coll, page_ids, fields, embeds)
-        resource = request.url.path.strip("/").split("/")[0]
         if self.faults.take_malformed(resource, number):
             self.stats.count("malformed")
             body = truncate_json(body)
@@ -461,43 +468,3 @@ def _link_header(request: Request, number: int, size: int, last: int) -> str:
         links.append(f'<{url(number + 1)}>; rel="next"')
     links.append(f'<{url(last)}>; rel="last"')
     return ", ".join(links)
-
-
-class _StatsMiddleware:
-    """Counts every API response by status and by path (IDs folded to {id}); admin calls are not counted."""
-
-    def __init__(self, app: ASGIApp, stats: Stats) -> None:
-        self.app = app
-        self.stats = stats
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith("/_sandbox"):
-            await self.app(scope, receive, send)
-            return
-        key = "/" + "/".join("{id}" if s.isdigit() else s for s in path.split("/") if s)
-        recorded = False
-
-        async def wrapped(message: Message) -> None:
-            nonlocal recorded
-            if message["type"] == "http.response.start" and not recorded:
-                recorded = True
-                self.stats.record(key, int(message["status"]))
-            await send(message)
-
-        await self.app(scope, receive, wrapped)
-
-
-def create_app(store: SandboxStore, config: SandboxConfig | None = None, faults: Faults | None = None,
-               stats: Stats | None = None) -> Starlette:
-    """The ASGI app. `config`, `faults` and `stats` are live objects: changing them changes behaviour at once."""
-    config = config or SandboxConfig()
-    faults = faults or Faults(seed=config.fault_seed)
-    stats = stats or Stats()
-    api = SandboxApi(store, config, faults, stats)
-    methods = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
-    routes = admin_routes(api) + [Route("/{path:path}", api.handle, methods=methods)]
-    app = Starlette(routes=routes)
-    app.state.api = api
-    app.add_middleware(_StatsMiddleware, stats=stats)
-    return app

@@ -9,12 +9,9 @@ from __future__ import annotations
 import random
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from . import catalog
-
-if TYPE_CHECKING:
-    from .store import SandboxStore
+from .store import SandboxStore
 
 
 @dataclass
@@ -64,6 +61,7 @@ def _deletable(store: SandboxStore, coll: str) -> list[int]:
 
 
 def churn(store: SandboxStore, changes: int, deletes: int, seed: int | None = None) -> ChurnResult:
+    """Simulate activity: `changes` edits (UpdateDate bumped) and `deletes` hard deletes; fires webhooks."""
     if seed is None:
         # Different every call yet reproducible from the state: derived from the newest UpdateDate.
         seed = zlib.crc32(f"{store.seed}|{store.max_update_key()}".encode())

@@ -19,12 +19,19 @@ class SandboxConfig:
     rate_limit_per_minute: int | None = 500  # None = unlimited
     empty_status: int = 204  # 204 | 200 (body "[]") | 404, for a collection GET with no rows
     partial_content_206: bool = True  # answer 206 while more pages remain
+    total_results_header: bool = True  # send X-Total-Results (and Link) on collection pages
     webhook_url: str | None = None
     corporate_id: str = "sandbox"
     fault_seed: int = 0
+    admin_token: str | None = None  # required by /_sandbox/ routes; the server makes one up when none is given
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings, without secrets (users' passwords, partner tokens, the admin token)."""
+        out = asdict(self)
+        out["users"] = {name: "****" for name in self.users}
+        out["partner_tokens"] = ["****" for _ in self.partner_tokens]
+        out["admin_token"] = "****" if self.admin_token else None
+        return out
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update (from the admin endpoint); unknown or badly typed keys raise ValueError."""
@@ -32,6 +39,8 @@ class SandboxConfig:
         for key, value in changes.items():
             if key not in known:
                 raise ValueError(f"unknown config field {key!r}")
+            if key == "admin_token":
+                raise ValueError("admin_token is set when the server starts, not over the admin API")
             if key == "empty_status" and value not in (200, 204, 404):
                 raise ValueError("empty_status must be 200, 204 or 404")
             if key == "rate_limit_per_minute" and value is not None and (not isinstance(value, int) or value < 0):

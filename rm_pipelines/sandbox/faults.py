@@ -22,12 +22,20 @@ class Faults:
     drop_rate: float = 0.0
     malformed_page: tuple[str, int] | None = None  # (resource, pageNumber) answered 200 with truncated JSON
     malformed_times: int | None = None  # how many times malformed_page fires (None = until cleared)
+    # A lying server: (resource, pageNumber, n) answers that page with its last n rows left out (the headers still
+    # describe the full page); (resource, pageNumber) answers 404 for that page; (resource, pageNumber, n) deletes
+    # the n lowest keys of the collection just before serving that page (another user deleting mid-paging).
+    short_page: tuple[str, int, int] | None = None
+    not_found_page: tuple[str, int] | None = None
+    delete_before_page: tuple[str, int, int] | None = None
+    page_fault_times: int = 1  # how many times each of the three page faults fires before clearing itself
     seed: int = 0
     token_generation: int = field(default=0)  # bumped by expire_all_tokens(); tokens of older generations are dead
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
+        self._page_fault_fired: dict[str, int] = {}
 
     def reseed(self, seed: int) -> None:
         with self._lock:
@@ -45,6 +53,9 @@ class Faults:
             self.error_5xx_rate = self.drop_rate = self.latency_seconds = 0.0
             self.malformed_page = None
             self.malformed_times = None
+            self.short_page = self.not_found_page = self.delete_before_page = None
+            self.page_fault_times = 1
+            self._page_fault_fired: dict[str, int] = {}
 
     # -- decisions, one call per request (in this order)
     def take_429(self) -> bool:
@@ -81,6 +92,19 @@ class Faults:
                     self.malformed_page, self.malformed_times = None, None
             return True
 
+    def take_page_fault(self, kind: str, resource: str, page_number: int) -> tuple | None:
+        """The page fault `kind` (short_page | not_found_page | delete_before_page) when it targets this page."""
+        with self._lock:
+            fault = getattr(self, kind)
+            if fault is None or fault[0].lower() != resource.lower() or int(fault[1]) != page_number:
+                return None
+            fired = self._page_fault_fired.get(kind, 0) + 1
+            self._page_fault_fired[kind] = fired
+            if fired >= self.page_fault_times:
+                setattr(self, kind, None)
+                self._page_fault_fired[kind] = 0
+            return fault
+
     # -- admin endpoint
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +116,10 @@ class Faults:
             "drop_rate": self.drop_rate,
             "malformed_page": list(self.malformed_page) if self.malformed_page else None,
             "malformed_times": self.malformed_times,
+            "short_page": list(self.short_page) if self.short_page else None,
+            "not_found_page": list(self.not_found_page) if self.not_found_page else None,
+            "delete_before_page": list(self.delete_before_page) if self.delete_before_page else None,
+            "page_fault_times": self.page_fault_times,
             "token_generation": self.token_generation,
         }
 
@@ -122,6 +150,19 @@ class Faults:
                     resource, _, page = mp.partition(":")
                     mp = (resource, page)
                 self.malformed_page = (str(mp[0]), int(mp[1]))
+        for key, size in (("short_page", 3), ("not_found_page", 2), ("delete_before_page", 3)):
+            if key in changes:
+                value = changes[key]
+                if value is None:
+                    setattr(self, key, None)
+                    continue
+                if isinstance(value, str):
+                    value = value.split(":")
+                if len(value) != size:
+                    raise ValueError(f"{key} takes {size} values: resource, page{', count' if size == 3 else ''}")
+                setattr(self, key, (str(value[0]), *(int(v) for v in value[1:])))
+        if "page_fault_times" in changes:
+            self.page_fault_times = max(1, int(changes["page_fault_times"]))
         if "malformed_times" in changes:
             t = changes["malformed_times"]
             self.malformed_times = None if t is None else int(t)

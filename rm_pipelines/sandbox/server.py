@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import socket
 import threading
 import time
@@ -10,7 +11,8 @@ from types import TracebackType
 
 import uvicorn
 
-from .app import create_app
+from .admin import ADMIN_HEADER
+from .asgi import create_app
 from .config import SandboxConfig, Stats
 from .faults import Faults
 from .store import SandboxStore
@@ -25,6 +27,7 @@ class _HideDroppedConnections(logging.Filter):
 
 
 _filter = _HideDroppedConnections()
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class SandboxServer:
@@ -39,6 +42,13 @@ class SandboxServer:
                  port: int = 0) -> None:
         self.store = store
         self.config = config or SandboxConfig()
+        if self.config.admin_token is None:
+            if host not in LOOPBACK_HOSTS:
+                raise ValueError(f"serving the sandbox on {host} needs an admin token of your own (--admin-token or "
+                                 "RM_SANDBOX_ADMIN_TOKEN): its /_sandbox/ routes change data, faults and webhooks")
+            self.config.admin_token = secrets.token_urlsafe(18)  # printed by `sandbox serve`
+        elif len(self.config.admin_token) < 16:
+            raise ValueError("the sandbox admin token must have at least 16 characters")
         if store.timezone != self.config.location_timezone:
             store.set_timezone(self.config.location_timezone)
         self.faults = Faults(seed=self.config.fault_seed)
@@ -50,6 +60,11 @@ class SandboxServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """Headers that open the /_sandbox/ admin routes of this server."""
+        return {ADMIN_HEADER: self.config.admin_token or ""}
 
     @property
     def api(self):  # the SandboxApi behind the app (token store, rate limiter)

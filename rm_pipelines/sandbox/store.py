@@ -18,9 +18,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -29,10 +30,15 @@ from . import catalog
 from .blobs import dumps, extract, no_gc
 from .catalog import AUDIT_FIELDS, LEDGER_TYPES, Collection
 from .persist import FORMAT_VERSION, StateFile
-from .timeutil import WIRE_DATETIME, dt_key, key_add_tick, key_to_wire, local_now, now_key, parse_to_key
-
-if TYPE_CHECKING:
-    from .churn import ChurnResult
+from .timeutil import (
+    WIRE_DATETIME,
+    dt_key,
+    key_add_tick,
+    key_to_wire,
+    local_now,
+    now_key,
+    parse_to_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -727,10 +733,3 @@ class SandboxStore:
                 child_ids = self.index(emb.target, emb.remote, emb.where).get(rec.get(emb.local or spec.pk))
                 if child_ids:
                     self._collect(emb.target, child_ids, doomed)
-
-    # ------------------------------------------------------------------ churn
-    def churn(self, changes: int, deletes: int, seed: int | None = None) -> ChurnResult:
-        """Simulate activity: `changes` edits (UpdateDate bumped) and `deletes` hard deletes; fires webhooks."""
-        from .churn import churn
-
-        return churn(self, changes, deletes, seed)

@@ -27,7 +27,6 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 import orjson
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -377,54 +376,7 @@ def sensitive_columns() -> dict[str, list[str]]:
 
 
 __all__ = [
-    "ComplianceStoreError", "OrgEvaluation", "SNAPSHOTS", "StoredEvaluation", "evaluate_org", "evaluations",
-    "latest_as_of", "load_findings", "masked", "metadata", "read_findings", "read_input_tables", "read_snapshot",
+    "ComplianceStoreError", "SNAPSHOTS", "StoredEvaluation", "ensure_moves_forward", "evaluations",
+    "latest_as_of", "load_findings", "masked", "metadata", "read_findings", "read_snapshot",
     "sensitive_columns", "violations", "write_evaluation",
 ]
-
-
-# -- one org, end to end ----------------------------------------------------------------------------------
-
-
-def read_input_tables(engine: Engine, org_id: str) -> dict[str, list[dict[str, Any]]]:
-    """The live EstateCore rows the compliance inputs are built from, sensitive values (incl. sensitive UDF
-    values) decrypted."""
-    from ..compliance.inputs import TABLES_READ
-    from .read import read_frame
-
-    out: dict[str, list[dict[str, Any]]] = {}
-    for name in TABLES_READ:
-        df = read_frame(engine, name, org_id, decrypt=True)
-        out[name] = df.astype(object).where(df.notna(), None).to_dict("records")
-    return out
-
-
-@dataclass(frozen=True)
-class OrgEvaluation:
-    """An org's evaluation: its inputs, the engine's result, what was stored and the completeness checks."""
-
-    inputs: Any
-    result: P.PortfolioResult
-    stored: StoredEvaluation
-    checks: list
-    limits_provider: Any
-
-
-def evaluate_org(engine: Engine, org: Any, *, as_of: date, run_id: str, data_dir: Any = None,
-                 limits_provider: Any = None) -> OrgEvaluation:
-    """Read the org's EstateCore tables, evaluate compliance on ``as_of`` against the HUD limits (bundled +
-    imported, `rm-pipelines limits import`), reconcile with the stored findings and store everything."""
-    from ..compliance import checks
-    from ..compliance.inputs import area_codes_from_limits, build_inputs
-    from ..compliance.limits import LimitsLibrary
-
-    ensure_moves_forward(engine, org.id, as_of)  # before the work, not only before the write
-    cfg = org.compliance
-    library = limits_provider or LimitsLibrary.from_store(data_dir, backfill_earliest=cfg.backfill_earliest_limits)
-    inputs = build_inputs(read_input_tables(engine, org.id), as_of=as_of, area_codes=area_codes_from_limits(library))
-    result = inputs.evaluate(library, cfg.settings(), previous_findings=load_findings(engine, org.id))
-    if inputs.issues:  # input problems found while building (unknown program names, missing dates …)
-        result = dataclasses.replace(result, data_issues=[
-            P.DataIssue(i.table, i.key, None, i.message) for i in inputs.issues] + list(result.data_issues))
-    stored = write_evaluation(engine, org.id, result, run_id, inputs)
-    return OrgEvaluation(inputs, result, stored, checks.run_all(inputs, result, library), library)

@@ -27,28 +27,43 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def create_warehouse_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine with the schemas available: attached files on SQLite, created schemas on PostgreSQL."""
+class WarehouseMissingError(RuntimeError):
+    """A read-only command found no EstateCore database (or one not migrated yet)."""
+
+
+def create_warehouse_engine(url: str, *, echo: bool = False, existing_only: bool = False) -> Engine:
+    """An engine with the schemas available: attached files on SQLite, created schemas on PostgreSQL.
+
+    `existing_only` (read-only commands): create nothing — no file, directory or schema — and raise
+    WarehouseMissingError when the database is not there.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, echo=echo)
+        return _sqlite_engine(url, echo=echo, existing_only=existing_only)
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3: COPY and pipelined executemany
     engine = create_engine(parsed, echo=echo, pool_pre_ping=True, future=True)
-    if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql" and not existing_only:
         with engine.begin() as conn:
             for schema in SCHEMAS:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     return engine
 
 
-def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+def _sqlite_engine(url: str, *, echo: bool, existing_only: bool = False) -> Engine:
     database = make_url(url).database
     if not database or database == ":memory:":
         raise ValueError("the EstateCore warehouse needs a SQLite file, not an in-memory database")
     main = Path(database).resolve()
-    main.parent.mkdir(parents=True, exist_ok=True)
     attached = {schema: main.with_name(f"{main.stem}.{schema}{main.suffix or '.sqlite'}") for schema in SCHEMAS[1:]}
+    if existing_only:
+        absent = [p for p in (main, *attached.values()) if not p.exists()]
+        if absent:
+            raise WarehouseMissingError(
+                f"no EstateCore database at {main} ({', '.join(p.name for p in absent)} missing); "
+                "run `rm-pipelines db upgrade` (or a sync) first")
+    else:
+        main.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         f"sqlite:///{main}",
         echo=echo,

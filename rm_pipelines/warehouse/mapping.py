@@ -34,9 +34,10 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 import yaml
@@ -44,8 +45,19 @@ import yaml
 from . import tables as T
 from . import transforms as TR
 
-if TYPE_CHECKING:
-    from ..orgs import Org
+
+class OrgMappings(Protocol):
+    """What a mapping needs of an org: its id and its `mappings:` (inline, or a path to a YAML file)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def mappings(self) -> dict[str, Any] | str: ...
+
+
+FieldCatalog = Callable[[str], Iterable[str]]
+"""Entity name → the Rent Manager fields a mapping may read (the validation models know them)."""
 
 CUSTOM_PREFIX = "custom."
 _PATH_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[(\d+|primary|\*)\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[(\d+|primary)\])?)*$")
@@ -152,12 +164,6 @@ def _resource(entity_name: str) -> str:
     return f"{e.path}.{e.explode}[]" if e.explode else e.path
 
 
-def _known_fields(entity: str) -> set[str]:
-    from ..quality.models import known_fields
-
-    return known_fields(entity)
-
-
 def _default_rules(spec: T.TableSpec) -> list[Rule]:
     rules: list[Rule] = []
     if spec.kind != "derived":
@@ -200,7 +206,7 @@ _cache: dict[tuple, dict[str, TableMapping]] = {}
 _lock = threading.Lock()
 
 
-def org_overrides(org: Org) -> dict[str, Any]:
+def org_overrides(org: OrgMappings) -> dict[str, Any]:
     """The org's `mappings:` as a dict (reading the referenced YAML file when it is a path)."""
     raw = org.mappings
     if isinstance(raw, str):
@@ -224,26 +230,27 @@ def org_overrides(org: Org) -> dict[str, Any]:
     return raw
 
 
-def mapping_for(org: Org | None, table: str) -> TableMapping:
+def mapping_for(org: OrgMappings | None, table: str, fields_of: FieldCatalog) -> TableMapping:
     """The compiled mapping of `table` for `org`: defaults plus the org's overrides."""
     if org is None:
         return default_mapping(table)
-    return compile_org_mappings(org)[table]
+    return compile_org_mappings(org, fields_of)[table]
 
 
-def validate_org_mappings(org: Org) -> None:
+def validate_org_mappings(org: OrgMappings, fields_of: FieldCatalog) -> None:
     """Compile every table's mapping of the org; raises MappingError on the first problem."""
-    compile_org_mappings(org)
+    compile_org_mappings(org, fields_of)
 
 
-def compile_org_mappings(org: Org) -> dict[str, TableMapping]:
+def compile_org_mappings(org: OrgMappings, fields_of: FieldCatalog) -> dict[str, TableMapping]:
+    """Every table's mapping of the org; `fields_of` names the Rent Manager fields an override may read."""
     overrides = org_overrides(org)
     key = (org.id, json.dumps(overrides, sort_keys=True, default=str))
     with _lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    compiled = _compile(org.id, overrides)
+    compiled = _compile(org.id, overrides, fields_of)
     with _lock:
         _cache[key] = compiled
     return compiled
@@ -274,7 +281,7 @@ def _check_default(org_id: str, entity: str, table: str, key: str, default: Any,
         raise _err(org_id, entity, table, key, f"type clash: default {default!r} is not a valid {kind}")
 
 
-def _compile(org_id: str, overrides: dict[str, Any]) -> dict[str, TableMapping]:
+def _compile(org_id: str, overrides: dict[str, Any], fields_of: FieldCatalog) -> dict[str, TableMapping]:
     from .sensitive import raw_sensitive_fields
 
     unknown = [k for k in overrides if k != "udfs" and k not in T.BY_NAME]
@@ -300,7 +307,7 @@ def _compile(org_id: str, overrides: dict[str, Any]) -> dict[str, TableMapping]:
                        "unknown key (allowed: rename, fields)")
         if spec.kind == "derived" and table_over:
             raise _err(org_id, entity, spec.name, f"mappings.{spec.name}", "derived table: nothing to map")
-        known = set().union(*(_known_fields(s) for s in spec.sources)) if spec.sources else set()
+        known = set().union(*(set(fields_of(s)) for s in spec.sources)) if spec.sources else set()
         renames = table_over.get("rename") or {}
         if not isinstance(renames, dict):
             raise _err(org_id, entity, spec.name, f"mappings.{spec.name}.rename", "must map Rent Manager field → field")
@@ -419,11 +426,11 @@ def _compile(org_id: str, overrides: dict[str, Any]) -> dict[str, TableMapping]:
     return out
 
 
-def udf_rules_by_parent(org: Org | None) -> dict[str, dict[str, UdfRule]]:
+def udf_rules_by_parent(org: OrgMappings | None, fields_of: FieldCatalog) -> dict[str, dict[str, UdfRule]]:
     """Parent type → {UDF name → rule} for the org."""
-    return {pt: mapping_for(org, table).udf_by_name() for pt, table in T.UDF_PARENT_TABLE.items()}
+    return {pt: mapping_for(org, table, fields_of).udf_by_name() for pt, table in T.UDF_PARENT_TABLE.items()}
 
 
-def udf_mapping_version(org: Org | None) -> str:
-    parts = [mapping_for(org, t).version for t in sorted(T.UDF_PARENT_TABLE.values())]
+def udf_mapping_version(org: OrgMappings | None, fields_of: FieldCatalog) -> str:
+    parts = [mapping_for(org, t, fields_of).version for t in sorted(T.UDF_PARENT_TABLE.values())]
     return hashlib.blake2b("|".join(parts).encode(), digest_size=6).hexdigest()

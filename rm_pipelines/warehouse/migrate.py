@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from .db import create_warehouse_engine
+from .db import WarehouseMissingError, create_warehouse_engine, redact_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_SCHEMA = "ops"
@@ -47,6 +47,24 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"version_table_schema": VERSION_SCHEMA})
         return ctx.get_current_revision()
+
+
+def open_existing(url: str) -> Engine:
+    """An engine on a database that exists and is migrated to the latest revision, for read-only commands:
+    nothing is created; WarehouseMissingError says to run `rm-pipelines db upgrade` otherwise."""
+    engine = create_warehouse_engine(url, existing_only=True)
+    try:
+        current = current_revision(engine)
+    except Exception as exc:  # noqa: BLE001 — an unreachable server or a foreign database: say which
+        engine.dispose()
+        raise WarehouseMissingError(f"cannot read the EstateCore database {redact_url(url)}: {exc}") from exc
+    head = head_revision()
+    if current != head:
+        engine.dispose()
+        raise WarehouseMissingError(
+            f"the EstateCore database {redact_url(url)} is at revision {current or '(none: not migrated)'}, not "
+            f"{head}; run `rm-pipelines db upgrade`")
+    return engine
 
 
 def upgrade(engine_or_url: Engine | str, revision: str = "head") -> str:

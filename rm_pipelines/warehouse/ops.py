@@ -94,7 +94,7 @@ audit_log = Table(
     Column("table_name", String(80), nullable=False),
     Column("location_id", Integer, nullable=True),
     Column("rm_key", String(128), nullable=False, comment="natural key of the row (Rent Manager key, or BIN …)"),
-    Column("action", String(8), nullable=False, comment="insert | update | delete | revive"),
+    Column("action", String(8), nullable=False, comment="insert | update | delete | revive"),  # and "purge" rows
     Column("changed", Text, nullable=True,
            comment="JSON {column: [old, new]} for updates (sensitive values masked); null for inserts/deletes"),
     Column("run_id", String(64), nullable=True),
@@ -114,6 +114,22 @@ load_state = Table(
     Column("last_mode", String(16), nullable=False),
     Column("last_run_id", String(64), nullable=True),
     Column("last_success_at", DateTime(timezone=True), nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("org_id", String(64), nullable=True, comment="null when the failed run belongs to no org"),
+    Column("kind", String(32), nullable=False, comment="run_failure | health"),
+    Column("run_id", String(64), nullable=True),
+    Column("job_name", String(128), nullable=True),
+    Column("entity", String(80), nullable=True, comment="the failed step or asset, when one is known"),
+    Column("cause", Text, nullable=False, comment="what failed, never a secret"),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("notified", String(16), nullable=False, comment="no_target | sent | failed"),
+    Column("notify_error", Text, nullable=True),
+    Index("ix_alerts_org_raised", "org_id", "raised_at"),
 )
 
 dq_scores = Table(
@@ -221,6 +237,23 @@ def start_sync_run(engine: Engine, *, run_id: str, org_id: str, mode: str) -> in
         return int(result.inserted_primary_key[0])
 
 
+def abandon_stale_sync_runs(engine: Engine, org_id: str, *, keep_run_id: str | None = None) -> int:
+    """Mark the org's sync runs still `running` as `abandoned` (call while holding the org's run lock: any other
+    run that says `running` then belongs to a process that died). Returns how many were marked."""
+    now = utcnow()
+    condition = and_(sync_runs.c.org_id == org_id, sync_runs.c.status == "running")
+    if keep_run_id:
+        condition = and_(condition, sync_runs.c.run_id != keep_run_id)
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(sync_runs).where(condition).values(
+                status="abandoned", finished_at=now,
+                errors=orjson.dumps(["the process running this sync ended without recording an outcome"]).decode(),
+            )
+        )
+        return int(result.rowcount or 0)
+
+
 def finish_sync_run(
     engine: Engine,
     sync_run_id: int,
@@ -232,7 +265,10 @@ def finish_sync_run(
     retries: int,
     errors: list[str],
     started_at: datetime,
+    mode: str | None = None,
 ) -> None:
+    """Record how a sync ended; `mode` corrects the requested mode to the one that ran (an incremental request
+    with no watermark yet runs full)."""
     finished = utcnow()
     with engine.begin() as conn:
         conn.execute(
@@ -247,6 +283,7 @@ def finish_sync_run(
                 throttled=throttled,
                 retries=retries,
                 errors=orjson.dumps(errors).decode() if errors else None,
+                **({"mode": mode} if mode else {}),
             )
         )
 
@@ -351,3 +388,12 @@ def open_quarantine(engine: Engine, org_id: str, table_name: str | None = None) 
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(quarantine.c.id)).mappings().all()
     return [{**row, "reasons": orjson.loads(row["reasons"]), "raw": orjson.loads(row["raw"])} for row in rows]
+
+
+def record_alert(engine: Engine, *, org_id: str | None, kind: str, run_id: str | None, job_name: str | None,
+                 entity: str | None, cause: str, notified: str, notify_error: str | None = None) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(insert(alerts).values(
+            org_id=org_id, kind=kind, run_id=run_id, job_name=job_name, entity=entity, cause=cause,
+            raised_at=utcnow(), notified=notified, notify_error=notify_error))
+        return int(result.inserted_primary_key[0])

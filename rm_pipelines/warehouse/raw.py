@@ -19,7 +19,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 from .. import clock
 from ..rentmanager.catalog import ENTITIES, Entity
@@ -201,26 +211,42 @@ class RawLander:
         return result
 
 
-    def mark_deleted(self, entity: Entity, location_id: int, seen: set[int]) -> int:
-        """After a complete sync: flag rows whose keys Rent Manager no longer returns. Returns how many."""
-        table = f"rm_raw.{entity.raw_table}"
+    def live_count(self, entity: Entity, location_id: int | None = None) -> int:
+        """Rows of the org (one location, or all) in the entity's rm_raw table that are not flagged deleted."""
         ph = "?" if self._sqlite else "%s"
-        with self._write_lock, self.engine.begin() as conn:
+        where, params = f"org_id = {ph} AND deleted_at IS NULL", [self.org_id]
+        if location_id is not None:
+            where, params = where + f" AND location_id = {ph}", [*params, location_id]
+        with self.engine.connect() as conn:
+            return int(conn.exec_driver_sql(f"SELECT count(*) FROM rm_raw.{entity.raw_table} WHERE {where}",
+                                            tuple(params)).scalar_one())
+
+    def absent_keys(self, entity: Entity, location_id: int, seen: set[int]) -> list[tuple[int, int | None]]:
+        """(key, parent key) of the live rows of a location whose keys are not in `seen`."""
+        ph = "?" if self._sqlite else "%s"
+        with self.engine.connect() as conn:
             cur = conn.connection.driver_connection.cursor()  # plain tuples: a full sync reads every live key
             try:
-                cur.execute(f"SELECT rm_id FROM {table} WHERE org_id = {ph} AND location_id = {ph} "
-                            f"AND deleted_at IS NULL", (self.org_id, location_id))
-                live = cur.fetchall()
+                cur.execute(f"SELECT rm_id, parent_rm_id FROM rm_raw.{entity.raw_table} WHERE org_id = {ph} "
+                            f"AND location_id = {ph} AND deleted_at IS NULL", (self.org_id, location_id))
+                return [(k, p) for k, p in cur.fetchall() if k not in seen]
             finally:
                 cur.close()
-            now = _db_time(clock.utcnow(), self._sqlite)
-            gone = [(now, self.org_id, location_id, k) for (k,) in live if k not in seen]
-            if gone:
-                conn.exec_driver_sql(
-                    f"UPDATE {table} SET deleted_at = {ph} WHERE org_id = {ph} AND location_id = {ph} AND rm_id = {ph}",
-                    gone,
-                )
-        return len(gone)
+
+    def mark_deleted_keys(self, entity: Entity, location_id: int, keys: list[int]) -> int:
+        """Flag these keys deleted (Rent Manager no longer returns them). Returns how many were flagged."""
+        if not keys:
+            return 0
+        table = f"rm_raw.{entity.raw_table}"
+        ph = "?" if self._sqlite else "%s"
+        now = _db_time(clock.utcnow(), self._sqlite)
+        with self._write_lock, self.engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"UPDATE {table} SET deleted_at = {ph} WHERE org_id = {ph} AND location_id = {ph} AND rm_id = {ph} "
+                "AND deleted_at IS NULL",
+                [(now, self.org_id, location_id, k) for k in keys],
+            )
+        return len(keys)
 
 
 def _db_time(value: datetime | None, sqlite: bool) -> Any:

@@ -99,12 +99,23 @@ def preview(engine: Engine, table: str, org_id: str, limit: int = 10) -> list[di
         for k, v in rec.items():
             if k in spec.sensitive_columns:
                 row[k] = None if v is None or (isinstance(v, float) and pd.isna(v)) else MASK
+            elif k in spec.pii_columns and isinstance(v, str):
+                row[k] = mask_person(v)
             elif v is None or (isinstance(v, float) and pd.isna(v)):
                 row[k] = None
             else:
                 row[k] = v if isinstance(v, (int, bool, str)) else str(v)
         out.append(row)
     return out
+
+
+def mask_person(value: str) -> str:
+    """A person's name, address or email, recognisable but not readable: the first letter of each word
+    ("Maria Lopez" → "M*** L***"); an email keeps its domain ("m***@example.com")."""
+    if "@" in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return " ".join(f"{word[:1]}***" for word in value.split()) or value
 
 
 def preview_markdown(rows: list[dict[str, Any]], max_width: int = 32) -> str:

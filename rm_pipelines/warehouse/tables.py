@@ -19,9 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .transforms import (
+    SCALE as SCALE,  # exact kinds → stored decimal places, applied by the transforms
+)
+
 Kind = Literal["int", "bigint", "text", "money", "decimal", "date", "datetime", "bool", "json"]
 KINDS: tuple[str, ...] = ("int", "bigint", "text", "money", "decimal", "date", "datetime", "bool", "json")
-SCALE = {"money": 2, "decimal": 4}
 DEFAULT_TRANSFORM = {
     "int": "int", "bigint": "int", "text": "text", "money": "money", "decimal": "number", "date": "date",
     "datetime": "local_datetime", "bool": "bool", "json": "identity",
@@ -38,6 +41,7 @@ class Column:
     required: bool = False
     default: Any = None
     sensitive: bool = False
+    pii: bool = False  # names a person (resident, household member, owner, prospect): masked wherever shown
     udf: str | None = None  # the UDF (by name) that feeds this typed attribute by default
     ref: str | None = None  # parent EstateCore table (foreign key on org_id, location_id, <this> → parent natural key)
     description: str = ""
@@ -81,6 +85,10 @@ class TableSpec:
         return tuple(c.name for c in self.columns if c.sensitive)
 
     @property
+    def pii_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.pii)
+
+    @property
     def refs(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.ref)
 
@@ -109,14 +117,13 @@ class TableSpec:
         return ["estatecore", self.name]
 
     @property
+    def domain(self) -> str:
+        """The business domain the table belongs to (`DOMAINS`)."""
+        return DOMAIN_OF[self.name]
+
+    @property
     def source_assets(self) -> list[list[str]]:
         return [["rentmanager", s] for s in self.sources]
-
-    def lineage(self) -> dict[str, list[str]]:
-        """Default column lineage: EstateCore column → Rent Manager fields (`Entity.Field` / `UDF Unit 'BIN'`)."""
-        from .mapping import default_mapping
-
-        return default_mapping(self.name).lineage()
 
 
 def c(name: str, kind: str, field: str | None = None, **kw: Any) -> Column:
@@ -239,16 +246,16 @@ TABLES: tuple[TableSpec, ...] = (
         "residents", "Residents (tenants, homeowners, commercial tenants) with certification data", ("tenants",),
         (
             c("display_id", "int", "TenantDisplayID"),
-            c("name", "text", "Name", required=True),
-            c("first_name", "text", "FirstName"),
-            c("last_name", "text", "LastName"),
+            c("name", "text", "Name", pii=True, required=True),
+            c("first_name", "text", "FirstName", pii=True),
+            c("last_name", "text", "LastName", pii=True),
             c("is_company", "bool", "IsCompany", default=False),
             c("status", "text", "Status"),
             c("property_rm_id", "bigint", "PropertyID", ref="properties"),
             c("rent_due_day", "int", "RentDueDay"),
             c("rent_period", "text", "RentPeriod"),
             c("comment", "text", "Comment"),
-            c("street", "text", "Addresses[primary].Street"),
+            c("street", "text", "Addresses[primary].Street", pii=True),
             c("city", "text", "Addresses[primary].City"),
             c("state", "text", "Addresses[primary].State", transform="upper"),
             c("postal_code", "text", "Addresses[primary].PostalCode"),
@@ -275,17 +282,17 @@ TABLES: tuple[TableSpec, ...] = (
         ("contacts",),
         (
             c("resident_rm_id", "bigint", "ParentID", required=True, ref="residents"),
-            c("first_name", "text", "FirstName"),
-            c("last_name", "text", "LastName"),
-            c("middle_name", "text", "MiddleName"),
+            c("first_name", "text", "FirstName", pii=True),
+            c("last_name", "text", "LastName", pii=True),
+            c("middle_name", "text", "MiddleName", pii=True),
             c("is_primary", "bool", "IsPrimary", default=False),
             c("is_active", "bool", "IsActive", default=True),
             c("contact_type_rm_id", "bigint", "ContactTypeID"),
             c("applicant_type", "text", "ApplicantType"),
             c("date_of_birth", "date", "DateOfBirth", sensitive=True),
             c("ssn_last4", "text", "FederalTaxID", transform="ssn_last4", sensitive=True),
-            c("email", "text", "Email", transform="email"),
-            c("employer", "text", "Employer"),
+            c("email", "text", "Email", pii=True, transform="email"),
+            c("employer", "text", "Employer", pii=True),
             c("annual_income", "money", "AnnualIncome", sensitive=True),
             c("comment", "text", "Comment"),
             c("relationship", "text", udf="Relationship",
@@ -469,8 +476,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "owners", "Owners", ("owners",),
         (
-            c("name", "text", "Name", required=True),
-            c("display_name", "text", "DisplayName"),
+            c("name", "text", "Name", pii=True, required=True),
+            c("display_name", "text", "DisplayName", pii=True),
             c("status", "text", "Status"),
             c("comment", "text", "Comment"),
         ),
@@ -489,9 +496,9 @@ TABLES: tuple[TableSpec, ...] = (
         "prospects", "Prospects", ("prospects",),
         (
             c("property_rm_id", "bigint", "PropertyID", ref="properties"),
-            c("name", "text", "Name"),
-            c("first_name", "text", "FirstName"),
-            c("last_name", "text", "LastName"),
+            c("name", "text", "Name", pii=True),
+            c("first_name", "text", "FirstName", pii=True),
+            c("last_name", "text", "LastName", pii=True),
             c("status", "text", "ProspectStatus"),
             c("application_date", "date", "ApplicationDate"),
             c("people_count", "int", "PeopleCount"),
@@ -595,6 +602,19 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
+
+# The business domain of each table: the lineage graph and the UI group tables by it.
+DOMAINS: dict[str, tuple[str, ...]] = {
+    "portfolio": ("properties", "buildings", "unit_types", "units", "market_rents", "udf_values"),
+    "residents_and_leases": ("residents", "household_members", "leases", "lease_terms", "prospects", "subsidies",
+                             "resident_subsidies"),
+    "ledger": ("charge_types", "charges", "payments", "payment_allocations", "credits", "recurring_charges"),
+    "maintenance_and_vendors": ("work_orders", "vendors"),
+    "owners": ("owners", "ownerships"),
+    "associations_and_commercial": ("hoa_violations", "hoa_boards", "hoa_board_members", "cam_setups",
+                                    "cam_amortizations", "retail_sales"),
+}
+DOMAIN_OF: dict[str, str] = {table: domain for domain, tables in DOMAINS.items() for table in tables}
 assert len(BY_NAME) == len(TABLES), "table names must be unique"
 
 # UDF source entity → parent type (and back).

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 UTC = ZoneInfo("UTC")
+SCALE = {"money": 2, "decimal": 4}  # exact column kinds → decimal places stored (as scaled integers)
 
 
 @dataclass(frozen=True)
@@ -464,8 +465,6 @@ def is_canonical_output(output: str, kind: str) -> bool:
 
 def coerce_to_kind(s: pd.Series, kind: str, ctx: Ctx) -> Result:
     """Convert a transform's output to the canonical representation of a column kind."""
-    from .tables import SCALE
-
     if kind in ("int", "bigint"):
         return t_int(s, ctx)
     if kind in SCALE:

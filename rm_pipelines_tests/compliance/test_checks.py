@@ -7,13 +7,13 @@ from datetime import date
 
 from rm_pipelines.compliance import checks
 from rm_pipelines.compliance.inputs import ComplianceInputs
-from rm_pipelines.compliance.limits import LimitsLibrary
+from rm_pipelines.compliance.limits_store import bundled_library
 from rm_pipelines.compliance.model import Building, ProgramElection, Property
 
 from .factories import BOSTON, adult, cert, household, lihtc, rent, unit
 
 AS_OF = date(2027, 3, 15)
-LIB = LimitsLibrary.bundled()
+LIB = bundled_library()
 
 
 def _inputs(props, units, households, rents=()) -> ComplianceInputs:

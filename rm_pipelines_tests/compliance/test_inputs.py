@@ -14,7 +14,7 @@ from rm_pipelines.compliance.inputs import (
     build_inputs,
     resolve_area,
 )
-from rm_pipelines.compliance.limits import LimitsLibrary
+from rm_pipelines.compliance.limits_store import bundled_library
 from rm_pipelines.compliance.model import Asset, IncomeSource
 
 AS_OF = date(2026, 11, 20)
@@ -240,7 +240,7 @@ def test_encrypted_values_are_refused():
 
 
 def test_area_resolution():
-    codes = area_codes_from_limits(LimitsLibrary.bundled())
+    codes = area_codes_from_limits(bundled_library())
     assert codes["boston-cambridge-quincy, ma-nh hmfa"] == "METRO14460MM1120"
     assert resolve_area("Wichita, KS HUD Metro FMR Area") == "METRO48620M48620"
     assert resolve_area("  topeka, ks   msa ") == "METRO45820M45820"
@@ -263,7 +263,7 @@ def test_the_inputs_evaluate_with_readable_findings():
     tables = harbor_view_only()
     tables["recurring_charges"][0]["amount"] = Decimal("2200.00")
     inputs = build(tables)
-    result = inputs.evaluate(LimitsLibrary.bundled(backfill_earliest=True))
+    result = inputs.evaluate(bundled_library(backfill_earliest=True))
     described = {d["code"]: d for d in map(inputs.describe, result.findings)}
     assert {(d["code"], d["form_8823_line"], d["property"], d["unit"], d["tenant"]) for d in described.values()} == {
         ("GROSS_RENT_OVER_LIMIT", "11g", "HV", "101", "Okafor, Grace"),
@@ -271,7 +271,7 @@ def test_the_inputs_evaluate_with_readable_findings():
     }
     assert "2360.00" in described["GROSS_RENT_OVER_LIMIT"]["detail"]
     assert "2314" in described["GROSS_RENT_OVER_LIMIT"]["detail"]
-    clean = build(harbor_view_only()).evaluate(LimitsLibrary.bundled(backfill_earliest=True))
+    clean = build(harbor_view_only()).evaluate(bundled_library(backfill_earliest=True))
     assert [f.code for f in clean.findings] == []
     unit = next(u for u in clean.units if u.unit_id == "acme:1:U10")
     assert (unit.gross_rent, unit.subsidy, unit.low_income_unit) == (Decimal("1860.00"), Decimal("400.00"), True)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rm_pipelines.compliance import cli, hud_files, limits_store
+from rm_pipelines.cli import limits as cli
+from rm_pipelines.compliance import hud_files, limits_store
+from rm_pipelines.compliance.hud_files import load_mtsp
 from rm_pipelines.compliance.limits import (
     NATIONAL_NONMETRO_AREA,
     IncomeLimitTable,
@@ -19,8 +21,8 @@ from rm_pipelines.compliance.limits import (
     LimitUnavailable,
     derive_household_sizes,
     gross_rent_floor_date,
-    load_mtsp,
 )
+from rm_pipelines.compliance.limits_store import bundled_library, stored_library
 
 from .factories import BOSTON, synthetic_table
 
@@ -163,7 +165,7 @@ def test_no_table_before_first_effective_date_unless_backfilled():
 
 
 def test_bundled_tables_load_offline():
-    lib = LimitsLibrary.bundled()
+    lib = bundled_library()
     t = lib.lihtc_income_limits(LimitContext(BOSTON), date(2026, 7, 1))
     assert t.vli_50 == tuple(Decimal(v) for v in (60000, 68600, 77150, 85700, 92600, 99450, 106300, 113150))
     assert t.limit(60, 3) == 92580 and t.median_income == 164600
@@ -236,7 +238,7 @@ def test_income_averaging_file_rows_are_used(tmp_path):
     path = _write_csv(tmp_path / "MTSP-IncAvg-Data-FY26.csv", header, [row])
     [ia] = hud_files.load_income_averaging(path, 2026, date(2026, 5, 1))
     assert sorted(ia.rows) == [20, 30, 40, 60, 70, 80] and ia.rows[80][3] == 137120
-    lib = LimitsLibrary([*LimitsLibrary.bundled().tables("mtsp"), ia])
+    lib = LimitsLibrary([*bundled_library().tables("mtsp"), ia])
     assert "mtsp-ia FY2026" in lib.lihtc_income_limits(LimitContext(BOSTON), date(2026, 7, 1)).provenance
 
 
@@ -287,7 +289,7 @@ def test_store_versions_and_cli(tmp_path, capsys):
     assert cli.main(["limits", "list", "--json", "--data-dir", str(data_dir)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rows[-1]["latest"] and rows[-1]["released_date"] == "2026-04-20"
-    lib = LimitsLibrary.from_store(data_dir, include_bundled=False)
+    lib = stored_library(data_dir, include_bundled=False)
     [table] = lib.tables("mtsp")
     assert table.released_date == date(2026, 4, 20) and table.limit(60, 3) == 92580
     # FMR needs an explicit effective date; a wrong layout is reported, not stored
@@ -310,6 +312,6 @@ def test_cli_register_on_parent_parser(tmp_path, monkeypatch):
 
 
 def test_table_json_round_trip():
-    for table in LimitsLibrary.bundled().tables():
+    for table in bundled_library().tables():
         again = limits_store.table_from_dict(json.loads(json.dumps(limits_store.table_to_dict(table))))
         assert limits_store.table_to_dict(again) == limits_store.table_to_dict(table)

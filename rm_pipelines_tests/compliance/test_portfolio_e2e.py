@@ -13,8 +13,13 @@ from decimal import Decimal
 
 import pytest
 
-from rm_pipelines.compliance.limits import LimitsLibrary
-from rm_pipelines.compliance.model import Building, ComplianceSettings, ProgramElection, Property
+from rm_pipelines.compliance.limits_store import bundled_library
+from rm_pipelines.compliance.model import (
+    Building,
+    ComplianceSettings,
+    ProgramElection,
+    Property,
+)
 from rm_pipelines.compliance.portfolio import evaluate_portfolio
 
 from .factories import BOSTON, adult, cert, household, lihtc, rent, unit
@@ -113,7 +118,7 @@ def evaluate(as_of=AS_OF, previous=(), mutate=None):
     props, units, households, rents = build_portfolio()
     if mutate:
         props, units, households, rents = mutate(props, units, households, rents)
-    return evaluate_portfolio(props, units, households, as_of, LimitsLibrary.bundled(), ComplianceSettings(),
+    return evaluate_portfolio(props, units, households, as_of, bundled_library(), ComplianceSettings(),
                               rent_facts=rents, previous_findings=previous)
 
 
@@ -246,7 +251,7 @@ def test_agency_ruleset_switch(hotma):
     props, units, households, rents = build_portfolio()
     props = [replace(p, programs=tuple(replace(e, agency="MA") for e in p.programs)) for p in props]
     settings = ComplianceSettings(agencies={"MA": AgencySettings("MA", hotma_adoption_date=hotma)})
-    result = evaluate_portfolio(props, units, households, AS_OF, LimitsLibrary.bundled(), settings, rent_facts=rents)
+    result = evaluate_portfolio(props, units, households, AS_OF, bundled_library(), settings, rent_facts=rents)
     rulesets = {c.ruleset for c in result.certifications}
     assert rulesets == ({"pre-hotma"} if hotma is None else {"hotma-2026"})
     assert {f.code for f in result.findings} == {code for code, *_ in EXPECTED}

@@ -6,7 +6,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from rm_pipelines.compliance.limits import HomeRentTable, IncomeLimitTable, LimitsLibrary, derive_household_sizes
+from rm_pipelines.compliance.limits import (
+    HomeRentTable,
+    IncomeLimitTable,
+    LimitsLibrary,
+    derive_household_sizes,
+)
+from rm_pipelines.compliance.limits_store import bundled_library
 from rm_pipelines.compliance.model import (
     Building,
     ComplianceSettings,
@@ -85,7 +91,7 @@ def test_section8_voucher_household_uses_small_area_fmr():
                    adult("w2", 0, "C", born=date(2016, 1, 1)), adult("w3", 0, "C", born=date(2018, 1, 1))),
                    assistance="section8")
     rf = rent(u, MONTH, 646, contract_rent=Decimal(1250), assistance_payment=Decimal(604))
-    result = evaluate_portfolio([prop], [u], [hh], AS_OF, LimitsLibrary.bundled(), rent_facts=[rf])
+    result = evaluate_portfolio([prop], [u], [hh], AS_OF, bundled_library(), rent_facts=[rf])
     [a] = result.assisted
     # pre-HOTMA for PHAs until 2027-01-01: adjusted = 24,000 − 2 × 480 = 23,040; TTP = 23,040 / 40 = 576
     assert (a.adjusted_income, a.ttp, a.ruleset) == (23040, 576, "pre-hotma")
@@ -102,7 +108,7 @@ def test_section8_hotma_amounts_after_pha_adoption():
     hh = household("HW", u, date(2026, 6, 1), cert("CW", "annual", date(2027, 2, 1), adult("w1", 24000),
                    adult("w2", 0, "C", born=date(2016, 1, 1))))
     rf = rent(u, date(2027, 3, 1), 0, contract_rent=Decimal(1250))
-    result = evaluate_portfolio([prop], [u], [hh], date(2027, 3, 15), LimitsLibrary.bundled(), rent_facts=[rf])
+    result = evaluate_portfolio([prop], [u], [hh], date(2027, 3, 15), bundled_library(), rent_facts=[rf])
     [a] = result.assisted
     # HOTMA CY2026 amounts: 24,000 − 500 = 23,500 → TTP 587.50 → 588; tenant rent = TTP − UA
     assert (a.kind, a.ruleset, a.adjusted_income, a.ttp) == ("pbra", "hotma-2026", 23500, 588)
@@ -115,7 +121,7 @@ def test_usda_515_household():
     u = unit("R1", "R", "RB", 1, UnitProgram("usda515"), ua=100)
     hh = household("HR", u, date(2026, 6, 1), cert("CR", "move-in", date(2026, 6, 1), adult("r1", 30000)))
     rf = rent(u, MONTH, 650, basic_rent=Decimal(500), note_rent=Decimal(700))
-    result = evaluate_portfolio([prop], [u], [hh], AS_OF, LimitsLibrary.bundled(), rent_facts=[rf])
+    result = evaluate_portfolio([prop], [u], [hh], AS_OF, bundled_library(), rent_facts=[rf])
     [a] = result.assisted
     assert (a.gross_tenant_contribution, a.net_tenant_contribution, a.overage, a.contribution_basis) == (750, 650, 150, "adjusted-30")
 
@@ -126,7 +132,7 @@ def test_missing_reference_data_is_a_data_issue_not_a_finding():
     units = [unit(f"Z{i}", "Z", "ZB", 1, lihtc(60)) for i in range(3)]
     hhs = [household(f"HZ{i}", u, date(2026, 7, 1), cert(f"CZ{i}", "move-in", date(2026, 7, 1), adult(f"z{i}", 99999)))
            for i, u in enumerate(units)]
-    result = evaluate_portfolio([prop], units, hhs, AS_OF, LimitsLibrary.bundled(), rent_facts=[rent(u, MONTH, 900) for u in units])
+    result = evaluate_portfolio([prop], units, hhs, AS_OF, bundled_library(), rent_facts=[rent(u, MONTH, 900) for u in units])
     assert result.findings == []
     assert any("no MTSP limits" in i.message for i in result.data_issues)
     assert any("set-aside undetermined" in i.message for i in result.data_issues)

@@ -7,15 +7,27 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from rm_pipelines.compliance.limits import HomeRentTable, IncomeLimitTable, LimitsLibrary, derive_household_sizes
-from rm_pipelines.compliance.model import Building, ComplianceSettings, ProgramElection, Property, UnitProgram
+from rm_pipelines.compliance.limits import (
+    HomeRentTable,
+    IncomeLimitTable,
+    LimitsLibrary,
+    derive_household_sizes,
+)
+from rm_pipelines.compliance.limits_store import bundled_library
+from rm_pipelines.compliance.model import (
+    Building,
+    ComplianceSettings,
+    ProgramElection,
+    Property,
+    UnitProgram,
+)
 from rm_pipelines.compliance.portfolio import evaluate_portfolio
 
 from .factories import BOSTON, adult, cert, household, lihtc, rent, unit
 
 AS_OF = date(2027, 3, 15)
 MONTH = date(2027, 3, 1)
-LIB = LimitsLibrary.bundled()
+LIB = bundled_library()
 
 
 def prop(pid="P", set_aside="40-60", buildings=("B1",), **kw):

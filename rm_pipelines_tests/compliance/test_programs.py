@@ -8,7 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from rm_pipelines.compliance import bond, certifications, home, students, usda515, violations
+from rm_pipelines.compliance import (
+    bond,
+    certifications,
+    home,
+    students,
+    usda515,
+    violations,
+)
 from rm_pipelines.compliance.limits import HomeRentTable
 from rm_pipelines.compliance.model import AgencySettings, Certification, Member
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from rm_pipelines.compliance import home, income, income_averaging, lihtc, limits, section8, usda515
+from rm_pipelines.compliance import (
+    home,
+    income,
+    income_averaging,
+    lihtc,
+    limits,
+    section8,
+    usda515,
+)
 from rm_pipelines.compliance.model import Asset, IncomeSource, Member
 from rm_pipelines.compliance.rulesets import HOTMA_2026, PRE_HOTMA
 

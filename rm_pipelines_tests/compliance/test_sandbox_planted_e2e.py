@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from rm_pipelines.compliance.inputs import TABLES_READ, build_inputs
-from rm_pipelines.compliance.limits import LimitsLibrary
+from rm_pipelines.compliance.limits_store import bundled_library
 from rm_pipelines.compliance.violations import FINDING_TYPES
 from rm_pipelines.sandbox.portfolio import PLANTED_FINDINGS, generate_portfolio
 
@@ -37,7 +37,7 @@ EXPECTED_DATA_ISSUES = ("no HOME rent limits", "publishes no 80 % row", "RD 515:
 
 def read_tables(engine, org_id: str) -> dict[str, list[dict]]:
     """The EstateCore rows build_inputs reads, decrypted with the warehouse keyring."""
-    from rm_pipelines.warehouse.compliance_store import read_input_tables
+    from rm_pipelines.flows.evaluate import read_input_tables
 
     return read_input_tables(engine, org_id)
 
@@ -50,8 +50,8 @@ def warehouse(request, tmp_path_factory):
         tmp = tmp_path_factory.mktemp(f"wh-{units}-{seed}")
         mp.setenv("ESTATECORE_ENCRYPTION_KEYS", TEST_KEY)
         mp.setenv("RM_PIPELINES_DATA_DIR", str(tmp / "data"))
+        from rm_pipelines.flows.load import load_all
         from rm_pipelines.warehouse.db import create_warehouse_engine
-        from rm_pipelines.warehouse.load import load_all
         from rm_pipelines.warehouse.raw import ensure_schema
         from rm_pipelines_tests.warehouse import rawdata
         from rm_pipelines_tests.warehouse.conftest import make_org
@@ -72,7 +72,7 @@ def warehouse(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def limits():
-    return LimitsLibrary.bundled(backfill_earliest=True)
+    return bundled_library(backfill_earliest=True)
 
 
 def evaluate(tables, now, limits):

@@ -10,7 +10,7 @@ import pytest
 from rm_pipelines.quality.gx_suites import SUITES, describe, record_result, run_suite
 from rm_pipelines.warehouse import ops
 from rm_pipelines.warehouse import tables as T
-from rm_pipelines.warehouse.load import load_all
+from rm_pipelines.flows.load import load_all
 from rm_pipelines_tests.warehouse import rawdata
 from rm_pipelines_tests.warehouse.helpers import execute, tn
 

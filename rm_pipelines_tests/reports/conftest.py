@@ -51,8 +51,8 @@ def planted_portfolio():
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def evaluated(request, tmp_path_factory, planted_portfolio):
     """(engine, data dir): the planted org loaded and evaluated on FIRST and SECOND."""
+    from rm_pipelines.flows.evaluate import evaluate_org
     from rm_pipelines.orgs import ComplianceConfig
-    from rm_pipelines.warehouse import compliance_store as store
     from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.warehouse.load import load_all
     from rm_pipelines.warehouse.raw import ensure_schema
@@ -72,8 +72,8 @@ def evaluated(request, tmp_path_factory, planted_portfolio):
         org = make_org(ORG).model_copy(update={"compliance": ComplianceConfig(backfill_earliest_limits=True)})
         rawdata.land(engine, ORG, planted_portfolio)
         load_all(engine, org=org, run_id="load")
-        store.evaluate_org(engine, org, as_of=FIRST, run_id="run-first")
-        store.evaluate_org(engine, org, as_of=SECOND, run_id="run-second")
+        evaluate_org(engine, org, as_of=FIRST, run_id="run-first")
+        evaluate_org(engine, org, as_of=SECOND, run_id="run-second")
         try:
             yield engine, tmp
         finally:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from rm_pipelines.sandbox import SandboxStore
-from rm_pipelines.sandbox.cli import default_state_file, main, register
+from rm_pipelines.cli.sandbox import default_state_file, main, register
 
 from .conftest import PARTNER, SEED, UNITS
 
@@ -49,7 +49,8 @@ def test_default_state_file_follows_settings(monkeypatch, tmp_path):
 def test_churn_a_state_file(sb_state, tmp_path, capsys):
     path = tmp_path / "state.sqlite"
     shutil.copy(sb_state, path)
-    assert main(["sandbox", "churn", "--state", str(path), "--changes", "12", "--deletes", "3", "--seed", "1"]) == 0
+    assert main(["sandbox", "churn", "--state", str(path), "--changes", "12", "--deletes", "3", "--seed", "1",
+                 "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert sum(out["changed"].values()) == 12
     store = SandboxStore.open(path, UNITS, SEED)
@@ -59,15 +60,15 @@ def test_churn_a_state_file(sb_state, tmp_path, capsys):
 
 
 def test_churn_and_faults_against_a_running_server(rw_server, capsys):
-    assert main(["sandbox", "churn", "--url", rw_server.url, "--changes", "5", "--deletes", "1"]) == 0
+    assert main(["sandbox", "churn", "--url", rw_server.url, "--admin-token", rw_server.config.admin_token, "--changes", "5", "--deletes", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert sum(out["changed"].values()) == 5
-    assert main(["sandbox", "faults", "--url", rw_server.url, "--429-storm", "2", "--latency", "0.01",
+    assert main(["sandbox", "faults", "--url", rw_server.url, "--admin-token", rw_server.config.admin_token, "--429-storm", "2", "--latency", "0.01",
                  "--malformed", "Charges:4", "--5xx-rate", "0.25", "--drop-next", "1"]) == 0
     f = rw_server.faults
     assert (f.status_429_next, f.latency_seconds, f.malformed_page, f.error_5xx_rate, f.drop_next) == \
         (2, 0.01, ("Charges", 4), 0.25, 1)
-    assert main(["sandbox", "faults", "--url", rw_server.url, "--reset", "--expire-tokens"]) == 0
+    assert main(["sandbox", "faults", "--url", rw_server.url, "--admin-token", rw_server.config.admin_token, "--reset", "--expire-tokens"]) == 0
     assert rw_server.faults.status_429_next == 0 and rw_server.faults.token_generation == 1
 
 
@@ -75,7 +76,7 @@ def test_churn_and_faults_against_a_running_server(rw_server, capsys):
 def test_serve_runs_until_ctrl_c(sb_state, tmp_path):
     path = tmp_path / "state.sqlite"
     shutil.copy(sb_state, path)
-    cmd = [sys.executable, "-m", "rm_pipelines.sandbox.cli", "sandbox", "serve", "--units", str(UNITS), "--seed",
+    cmd = [sys.executable, "-m", "rm_pipelines.cli.sandbox", "sandbox", "serve", "--units", str(UNITS), "--seed",
            str(SEED), "--state", str(path), "--port", "0", "--rate-limit", "0"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -103,3 +104,13 @@ def test_serve_runs_until_ctrl_c(sb_state, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_churn_prints_a_readable_summary_by_default(rw_server, capsys):
+    assert main(["sandbox", "churn", "--url", rw_server.url, "--admin-token", rw_server.config.admin_token, "--changes", "7", "--deletes", "2", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert f"Churned the sandbox at {rw_server.url}:" in out
+    edited = next(line for line in out.splitlines() if line.strip().startswith("edited"))
+    assert " 7 record(s): " in edited and "{" not in out
+    deleted = next(line for line in out.splitlines() if line.strip().startswith("deleted"))
+    assert int(deleted.split()[1]) >= 2  # cascades (a deleted contact's UDF values) count too

@@ -140,8 +140,32 @@ def test_expire_all_tokens(client, ro_server):
     assert client.get("/Locations").status_code == 200
 
 
+def test_admin_routes_need_the_admin_token_and_never_show_secrets(ro_server):
+    for path in ("/_sandbox/faults", "/_sandbox/config", "/_sandbox/stats", "/_sandbox/state"):
+        assert httpx.get(ro_server.url + path).status_code == 404
+        assert httpx.get(ro_server.url + path, headers={"X-Sandbox-Admin-Token": "guess"}).status_code == 404
+    assert httpx.post(ro_server.url + "/_sandbox/churn", json={"changes": 1}).status_code == 404
+    config = httpx.get(ro_server.url + "/_sandbox/config", headers=ro_server.admin_headers).json()
+    text = str(config)
+    assert "demo-password" not in text and "sandbox-partner-token" not in text
+    assert ro_server.config.admin_token not in text
+    assert httpx.post(ro_server.url + "/_sandbox/config", headers=ro_server.admin_headers,
+                      json={"admin_token": "x" * 20}).status_code == 400
+
+
+def test_serving_off_loopback_needs_an_admin_token_of_ones_own(sb_shared_store):
+    from rm_pipelines.sandbox import SandboxConfig, SandboxServer
+
+    with pytest.raises(ValueError, match="needs an admin token"):
+        SandboxServer(sb_shared_store, SandboxConfig(), host="0.0.0.0")
+    with pytest.raises(ValueError, match="at least 16"):
+        SandboxServer(sb_shared_store, SandboxConfig(admin_token="short"), host="0.0.0.0")
+    server = SandboxServer(sb_shared_store, SandboxConfig(admin_token="a-long-enough-token"), host="0.0.0.0")
+    assert server.admin_headers == {"X-Sandbox-Admin-Token": "a-long-enough-token"}
+
+
 def test_admin_endpoints_steer_a_server(client, ro_server):
-    admin = httpx.Client(base_url=ro_server.url)
+    admin = httpx.Client(base_url=ro_server.url, headers=ro_server.admin_headers)
     assert admin.post("/_sandbox/faults", json={"status_429_next": 1}).json()["status_429_next"] == 1
     assert client.get("/Locations").status_code == 429
     assert admin.post("/_sandbox/faults", json={"malformed_page": "Charges:3"}).json()["malformed_page"] == \

@@ -9,6 +9,7 @@ import pytest
 
 from rm_pipelines import clock
 from rm_pipelines.sandbox import ChurnResult, SandboxStore
+from rm_pipelines.sandbox.churn import churn
 from rm_pipelines.sandbox.timeutil import dt_key, key_add_tick, key_to_wire, parse_to_key
 
 from .conftest import SEED, UNITS
@@ -75,7 +76,7 @@ def test_churn_changes_and_deletes(sb_store_copy):
     newest = store.max_update_key()
     before_counts = {c: store.count(c) for c in store.collections()}
     primary = {c["ContactID"] for c in store.records("Contacts") if c["IsPrimary"] and c["ParentType"] == "Tenant"}
-    result = store.churn(changes=80, deletes=25, seed=9)
+    result = churn(store, changes=80, deletes=25, seed=9)
     assert isinstance(result, ChurnResult)
     assert sum(map(len, result.changed.values())) == 80
     assert len(result.changed) >= 3  # spread over several collections, not just the ledger
@@ -114,7 +115,7 @@ def test_churn_is_deterministic_for_a_seed(sb_state, tmp_path):
         path = tmp_path / f"{name}.sqlite"
         shutil.copy(sb_state, path)
         store = SandboxStore.open(path, UNITS, SEED)
-        results.append(store.churn(changes=40, deletes=10, seed=123).to_dict())
+        results.append(churn(store, changes=40, deletes=10, seed=123).to_dict())
         store.close()
     assert results[0] == results[1]
 

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from rm_pipelines.sandbox.churn import churn
+
 
 class Receiver:
     """Collects JSON POST bodies; can fail the first N deliveries or answer slowly."""
@@ -99,7 +101,7 @@ def test_entities_without_webhooks_send_nothing(hooked):
 
 def test_churn_fires_events_for_webhook_entities(hooked):
     srv, c, rx = hooked
-    result = srv.store.churn(changes=150, deletes=20, seed=5)
+    result = churn(srv.store, changes=150, deletes=20, seed=5)
     families = {"Tenants": "Tenant", "Owners": "Owner", "Prospects": "Prospect", "Vendors": "Vendor",
                 "ServiceManagerIssues": "ServiceIssue"}
     expected = {f"{families[c_]}_Edit:{i}" for c_, ids in result.changed.items() if c_ in families for i in ids}

@@ -1,6 +1,6 @@
 """Realistic rm_raw contents for warehouse tests: the sandbox generator's portfolio, shaped the way the
 extraction lands it (embedded lists exploded into their own entities, UDFs per parent, allocations riding
-payments), written through `RawLander` exactly like `rm_pipelines.sync` does."""
+payments), written through `RawLander` exactly like `rm_pipelines.flows.extract` does."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rm_pipelines.rentmanager.catalog import ENTITIES, Entity, get
-from rm_pipelines.sync import _rows
+from rm_pipelines.flows.extract import _rows
 from rm_pipelines.warehouse.raw import RawLander
 
 NOW = datetime(2026, 11, 1, 12, 0, 0)
@@ -113,7 +113,8 @@ def land(engine, org_id: str, p: dict[str, list[dict]], *, run_id: str = "land-1
         results[entity.name] = lander.land(entity, location_id, rows, TZ)
         if full:
             seen = {r[entity.key] for r in rows if isinstance(r, dict) and isinstance(r.get(entity.key), int)}
-            results[entity.name].deleted = lander.mark_deleted(entity, location_id, seen)
+            gone = [key for key, _parent in lander.absent_keys(entity, location_id, seen)]
+            results[entity.name].deleted = lander.mark_deleted_keys(entity, location_id, gone)
     return results
 
 

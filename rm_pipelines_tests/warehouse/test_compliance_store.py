@@ -15,7 +15,8 @@ from rm_pipelines.orgs import ComplianceConfig
 from rm_pipelines.sandbox.portfolio import PLANTED_FINDINGS, generate_portfolio
 from rm_pipelines.warehouse import compliance_store as store
 from rm_pipelines.warehouse.crypto import is_encrypted
-from rm_pipelines.warehouse.load import load_all
+from rm_pipelines.flows.evaluate import evaluate_org
+from rm_pipelines.flows.load import load_all
 from rm_pipelines.warehouse.models import table as sa_table
 from rm_pipelines_tests.warehouse import rawdata
 from rm_pipelines_tests.warehouse.conftest import make_org
@@ -47,7 +48,7 @@ def _ledger(engine, org_id: str = "acme") -> Counter:
 
 def test_evaluation_is_stored_and_findings_reconcile_across_runs(engine, planted_portfolio):
     org = _loaded(engine, planted_portfolio)
-    first = store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
+    first = evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
     assert first.stored.new_findings == len(PLANTED_FINDINGS) and first.stored.replaced_snapshot is False
     assert _ledger(engine) == PLANTED
     findings = store.read_findings(engine, "acme")
@@ -60,7 +61,7 @@ def test_evaluation_is_stored_and_findings_reconcile_across_runs(engine, planted
     assert overall["all"]["compliant"] is False and overall["all"]["open_findings"] == len(PLANTED_FINDINGS)
 
     # the same date again replaces the snapshot and leaves the ledger as it was
-    again = store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-2")
+    again = evaluate_org(engine, org, as_of=AS_OF, run_id="run-2")
     assert again.stored.replaced_snapshot and again.stored.new_findings == 0
     assert len(store.read_snapshot(engine, "unit_status", "acme")) == len(units)
     assert {f["finding_id"]: f["status"] for f in store.read_findings(engine, "acme")} == \
@@ -75,7 +76,7 @@ def test_evaluation_is_stored_and_findings_reconcile_across_runs(engine, planted
                                                 rc.c.amount > Decimal(1000)).values(amount=rc.c.amount - Decimal(1)))
         assert changed.rowcount >= 1
     later = AS_OF + dt.timedelta(days=7)
-    third = store.evaluate_org(engine, org, as_of=later, run_id="run-3")
+    third = evaluate_org(engine, org, as_of=later, run_id="run-3")
     assert third.stored.corrected_findings == 1 and third.stored.new_findings == 0
     after = {f["finding_id"]: f for f in store.read_findings(engine, "acme")}
     assert set(after) == {f["finding_id"] for f in findings}  # nothing deleted
@@ -85,7 +86,7 @@ def test_evaluation_is_stored_and_findings_reconcile_across_runs(engine, planted
     # earlier snapshots stay as history; an earlier date is refused
     assert store.read_snapshot(engine, "overall_status", "acme", AS_OF)[0]["as_of"] == AS_OF
     with pytest.raises(store.ComplianceStoreError, match="before the latest stored evaluation"):
-        store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-4")
+        evaluate_org(engine, org, as_of=AS_OF, run_id="run-4")
     with engine.connect() as conn:
         runs = conn.execute(select(store.evaluations.c.run_id).where(store.evaluations.c.org_id == "acme")
                             .order_by(store.evaluations.c.id)).scalars().all()
@@ -94,7 +95,7 @@ def test_evaluation_is_stored_and_findings_reconcile_across_runs(engine, planted
 
 def test_household_amounts_are_encrypted_at_rest_and_read_back_exactly(engine, planted_portfolio):
     org = _loaded(engine, planted_portfolio)
-    ev = store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
+    ev = evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT household_amounts FROM compliance.household_certifications "
                                    "WHERE org_id = 'acme'")).scalars().all()
@@ -115,9 +116,9 @@ def test_household_amounts_are_encrypted_at_rest_and_read_back_exactly(engine, p
 def test_two_orgs_keep_separate_ledgers(engine, planted_portfolio):
     acme = _loaded(engine, planted_portfolio, "acme")
     beta = _loaded(engine, planted_portfolio, "beta")  # same Rent Manager ids, another org
-    store.evaluate_org(engine, acme, as_of=AS_OF, run_id="a-1")
+    evaluate_org(engine, acme, as_of=AS_OF, run_id="a-1")
     assert store.read_findings(engine, "beta") == []
-    store.evaluate_org(engine, beta, as_of=AS_OF, run_id="b-1")
+    evaluate_org(engine, beta, as_of=AS_OF, run_id="b-1")
     assert _ledger(engine, "acme") == _ledger(engine, "beta") == PLANTED
     assert {f["org_id"] for f in store.read_findings(engine, "beta")} == {"beta"}
 
@@ -133,7 +134,7 @@ def test_key_rotation_covers_the_compliance_amounts(engine, planted_portfolio, m
     from rm_pipelines.warehouse.keys import rotate_all
 
     org = _loaded(engine, planted_portfolio)
-    store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
+    evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
     before = store.read_snapshot(engine, "assisted_households", "acme", decrypt=True)
     new_key = crypto.generate_key()
     monkeypatch.setenv(crypto.ENV_VAR, f"{new_key},{crypto.get_keyring().keys[0]}")
@@ -150,7 +151,7 @@ def test_cli_prints_the_status_per_program_and_the_findings(engine, planted_port
     assert main(["compliance", "status", "--org", "acme", "--url", url]) == 1  # nothing evaluated yet
     assert "no compliance evaluation yet" in capsys.readouterr().out
     org = _loaded(engine, planted_portfolio)
-    store.evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
+    evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
     assert main(["compliance", "status", "--org", "acme", "--url", url]) == 0
     out = capsys.readouterr().out
     assert f"Compliance of org 'acme' on {AS_OF}: NOT in compliance: {len(PLANTED_FINDINGS)} open finding(s)" in out

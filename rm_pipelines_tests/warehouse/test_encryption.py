@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from rm_pipelines.warehouse import crypto, ops
 from rm_pipelines.warehouse.keys import rotate_all
-from rm_pipelines.warehouse.load import load_all
+from rm_pipelines.flows.load import load_all
 from rm_pipelines.warehouse.read import read_frame
 from rm_pipelines.warehouse.sensitive import protect_raw, reveal_raw
 from rm_pipelines_tests.warehouse import rawdata
@@ -135,6 +135,14 @@ def test_previews_and_audit_mask_sensitive_values(engine, org, portfolio):
     for row in reports["household_members"].preview:
         assert row["date_of_birth"] in (None, "****")
     assert SECRET_DOB not in reports["household_members"].preview_markdown
+    # names, emails and employers of household members (children included) are masked in the preview too
+    plain = read_frame(engine, "household_members", "acme").set_index("rm_id")
+    for row in reports["household_members"].preview:
+        for column in ("first_name", "last_name", "email", "employer"):
+            value, stored = row[column], plain.loc[row["rm_id"], column]
+            if isinstance(stored, str) and stored:
+                assert value != stored and "***" in value and value[0] == stored[0], (column, value)
+    assert "household_members" in TABLES
 
 
 def test_key_rotation_reencrypts_everything(engine, org, portfolio, monkeypatch):
@@ -170,7 +178,7 @@ def test_demo_key_file_is_generated_private_and_rotates(tmp_path, monkeypatch):
     token = ring.encrypt("secret")
     assert crypto.get_keyring().decrypt(token) == "secret"
 
-    from rm_pipelines.warehouse.cli import register
+    from rm_pipelines.cli.warehouse import register
     import argparse
 
     parser = argparse.ArgumentParser()

@@ -9,7 +9,7 @@ import pytest
 
 from rm_pipelines.warehouse import ops
 from rm_pipelines.warehouse import tables as T
-from rm_pipelines.warehouse.load import load_all, load_table
+from rm_pipelines.flows.load import load_all, load_table
 from rm_pipelines.warehouse.read import read_frame
 from rm_pipelines_tests.warehouse import rawdata
 from rm_pipelines_tests.warehouse.conftest import make_org
@@ -285,13 +285,14 @@ def test_report_carries_preview_schema_lineage_and_score(engine, org, portfolio)
     assert cols["date_of_birth"]["sensitive"] and cols["date_of_birth"]["type"].startswith("ENCRYPTED")
     assert hm.lineage["date_of_birth"] == ["Contacts.DateOfBirth"]
     assert hm.lineage["employment_income"] == ["UDF Contact 'Employment Income'"]
+    from rm_pipelines.quality.models import known_fields
     from rm_pipelines.warehouse.mapping import mapping_for
 
-    deps = mapping_for(org, "household_members").lineage_deps()
+    deps = mapping_for(org, "household_members", known_fields).lineage_deps()
     assert deps["employment_income"] == [(["rentmanager", "contact_udfs"], "UserDefinedValues[Name='Employment Income'].Value")]
     assert deps["date_of_birth"] == [(["rentmanager", "contacts"], "DateOfBirth")]
-    assert mapping_for(org, "payment_allocations").lineage_deps()["amount"] == [(["rentmanager", "payment_allocations"], "Amount")]
-    assert mapping_for(org, "payment_allocations").lineage()["amount"] == ["Payments.Allocations[].Amount"]
+    assert mapping_for(org, "payment_allocations", known_fields).lineage_deps()["amount"] == [(["rentmanager", "payment_allocations"], "Amount")]
+    assert mapping_for(org, "payment_allocations", known_fields).lineage()["amount"] == ["Payments.Allocations[].Amount"]
     md = hm.as_metadata()
     assert md["dagster/row_count"] == hm.rows_in_table and 0.99 <= md["quality_score"] <= 1.0
     scores = ops.latest_dq_scores(engine, "acme")
@@ -300,7 +301,7 @@ def test_report_carries_preview_schema_lineage_and_score(engine, org, portfolio)
 
 @pytest.mark.postgres
 def test_postgres_bulk_load_validates_foreign_keys_once_and_restores_them(pg_url, org, portfolio, monkeypatch):
-    import rm_pipelines.warehouse.load as load_mod
+    import rm_pipelines.flows.load as load_mod
     from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.warehouse.raw import ensure_schema
 

@@ -11,7 +11,8 @@ from rm_pipelines.orgs import load_registry
 from rm_pipelines.warehouse import ops
 from rm_pipelines.warehouse import tables as T
 from rm_pipelines.warehouse import transforms as TR
-from rm_pipelines.warehouse.load import load_all, load_table
+from rm_pipelines.flows.load import load_all, load_table
+from rm_pipelines.quality.models import known_fields
 from rm_pipelines.warehouse.mapping import MappingError, default_mapping, mapping_for, validate_org_mappings
 from rm_pipelines.warehouse.read import read_frame
 from rm_pipelines_tests.warehouse import rawdata
@@ -25,7 +26,7 @@ def test_default_mapping_is_data_and_compiles():
             assert rule.transform in TR.REGISTRY
             assert TR.REGISTRY[rule.transform].output in TR.ACCEPTS[rule.kind], (spec.name, rule)
         assert {u.target for u in m.udf_rules} == {c.name for c in spec.udf_columns}
-    validate_org_mappings(make_org())
+    validate_org_mappings(make_org(), known_fields)
     units = default_mapping("units")
     rule = units.rule("bedrooms")
     assert (rule.field, rule.transform, rule.required) == ("Bedrooms", "int", False)
@@ -77,8 +78,8 @@ def test_mapping_override_changes_the_loaded_values(engine, portfolio):
     audit = ops.audit_rows(engine, "acme", "properties", run_id="override")
     assert audit and all(a["action"] == "update" and "name" in a["changed"] for a in audit)
     # lineage follows the override
-    assert mapping_for(custom, "units").lineage()["name"] == ["Units.UnitNumber"]
-    assert mapping_for(custom, "units").lineage()["bin"] == ["UDF Unit 'Tax Credit BIN'"]
+    assert mapping_for(custom, "units", known_fields).lineage()["name"] == ["Units.UnitNumber"]
+    assert mapping_for(custom, "units", known_fields).lineage()["bin"] == ["UDF Unit 'Tax Credit BIN'"]
     # and the same mapping loaded again changes nothing
     again = load_all(engine, org=custom, run_id="again", tables=tables)
     assert all(r.updated == r.inserted == 0 for r in again.values())
@@ -141,7 +142,7 @@ def test_mapping_file_referenced_from_the_registry(tmp_path, monkeypatch, engine
 def test_invalid_mapping_fails_at_load_naming_org_entity_and_key(overrides, entity, key, message):
     org = make_org("acme", mappings=overrides)
     with pytest.raises(MappingError) as err:
-        validate_org_mappings(org)
+        validate_org_mappings(org, known_fields)
     text = str(err.value)
     assert "org 'acme'" in text and f"entity '{entity}'" in text and f"key '{key}'" in text and message in text, text
 

@@ -49,6 +49,8 @@ def test_first_sync_skips_lookups_and_counts_exactly(engine):
     second = lander2.land(vendors, 1, _vendors(1, 3, 4, 10, 11, 12) + _vendors(2, name="W"), TZ)
     assert (second.inserted, second.updated, second.unchanged) == (1, 0, 6) and len(lookups) == 2
     assert scalar(engine, "SELECT count(*) FROM rm_raw.vendors WHERE org_id = 'acme' AND run_id = 'r2'") == 1
-    assert lander2.mark_deleted(vendors, 1, {1, 2, 3, 4, 12}) == 2  # 10 and 11 vanished
+    absent = lander2.absent_keys(vendors, 1, {1, 2, 3, 4, 12})
+    assert sorted(absent) == [(10, None), (11, None)]  # 10 and 11 vanished
+    assert lander2.mark_deleted_keys(vendors, 1, [k for k, _ in absent]) == 2
     assert scalar(engine, "SELECT count(*) FROM rm_raw.vendors WHERE org_id = 'acme' AND location_id = 1 "
                           "AND deleted_at IS NOT NULL") == 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from rm_pipelines.warehouse.load import _plan
+from rm_pipelines.flows.load import _plan
 from rm_pipelines.warehouse import tables as T
 from rm_pipelines.warehouse.write import Const, Writer, canon_from_db, copy_lines, new_rows
 

@@ -2,7 +2,7 @@
 
 Wire it into the main CLI with::
 
-    from rm_pipelines.compliance import cli as compliance_cli
+    from rm_pipelines.cli import limits as compliance_cli
     compliance_cli.register(subparsers)      # subparsers = parser.add_subparsers(...)
     args = parser.parse_args(); return args.func(args)
 
@@ -24,7 +24,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from . import hud_files, limits_store
+from ..compliance import hud_files, limits_store
 
 KNOWN_EFFECTIVE_DATES: dict[tuple[str, int], date] = {
     ("mtsp", 2026): date(2026, 5, 1),
@@ -50,9 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     sub.required = True
 
     imp = sub.add_parser("import", help="import a HUD file (CSV or XLSX) as a new stored version")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--kind", required=True, choices=hud_files.KINDS)
-    imp.add_argument("--fiscal-year", required=True, type=int)
+    imp.add_argument("file", type=Path, help="the HUD file as published (CSV or XLSX)")
+    imp.add_argument("--kind", required=True, choices=hud_files.KINDS,
+                     help="which HUD table the file holds: " + ", ".join(hud_files.KINDS))
+    imp.add_argument("--fiscal-year", required=True, type=int, help="HUD fiscal year of the file, e.g. 2026")
     imp.add_argument("--effective-date", type=_iso_date, help="HUD effective date (YYYY-MM-DD)")
     imp.add_argument("--released-date", type=_iso_date, help="HUD release date, for the 45-day rule (default: effective date)")
     imp.add_argument("--sheet", help="XLSX worksheet (default: the first)")
@@ -60,9 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
 
     lst = sub.add_parser("list", help="list stored reference-data versions")
-    lst.add_argument("--kind", choices=hud_files.KINDS)
+    lst.add_argument("--kind", choices=hud_files.KINDS, help="only this kind of table (default: all)")
     lst.add_argument("--json", action="store_true", help="print JSON lines")
-    lst.add_argument("--data-dir", type=Path)
+    lst.add_argument("--data-dir", type=Path, help="override the data dir (default: RM_PIPELINES_DATA_DIR)")
     lst.set_defaults(func=cmd_list)
     return limits
 
@@ -108,7 +109,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point: ``python -m rm_pipelines.compliance.cli limits …``."""
+    """Standalone entry point: ``python -m rm_pipelines.cli.limits limits …``."""
     parser = argparse.ArgumentParser(prog="rm-pipelines")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

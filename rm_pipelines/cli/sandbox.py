@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from datetime import date
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-password"
+ADMIN_TOKEN_ENV = "RM_SANDBOX_ADMIN_TOKEN"
 
 
 def default_state_file(units: int, seed: int) -> Path:
@@ -61,6 +63,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     serve.add_argument("--token-absolute-seconds", type=float, default=86400,
                        help="API token absolute lifetime (default 86400)")
     serve.add_argument("--timezone", default="America/New_York", help="location time zone (default America/New_York)")
+    serve.add_argument("--admin-token", default=None, help="token the /_sandbox/ admin routes require (default: env "
+                       f"{ADMIN_TOKEN_ENV}, else a random one printed at start; required off loopback)")
     serve.set_defaults(func=cmd_serve)
 
     churn = sub.add_parser(
@@ -74,11 +78,15 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     churn.add_argument("--seed", type=int, default=None, help="churn seed (default: derived from the data)")
     target = churn.add_mutually_exclusive_group()
     target.add_argument("--url", help="a running sandbox, e.g. http://127.0.0.1:8765")
+    churn.add_argument("--admin-token", default=None,
+                       help=f"the running sandbox's admin token (default: env {ADMIN_TOKEN_ENV})")
     target.add_argument("--state", type=Path, help="a state file (default: the one for --units/--portfolio-seed)")
     churn.add_argument("--units", type=int, default=units, help=f"portfolio units for the default state file "
                        f"(default {units})")
     churn.add_argument("--portfolio-seed", type=int, default=seed,
                        help=f"portfolio seed for the default state file (default {seed})")
+    churn.add_argument("--json", action="store_true",
+                       help="print the result as JSON (counts and the ids touched) instead of a summary")
     churn.set_defaults(func=cmd_churn)
 
     faults = sub.add_parser(
@@ -86,6 +94,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Change the fault settings of a running sandbox (they apply to API routes, not /_sandbox/). "
                     "Without options, prints the current settings.")
     faults.add_argument("--url", required=True, help="the running sandbox, e.g. http://127.0.0.1:8765")
+    faults.add_argument("--admin-token", default=None,
+                        help=f"the running sandbox's admin token (default: env {ADMIN_TOKEN_ENV})")
     faults.add_argument("--429-storm", dest="storm", type=int, metavar="N", help="answer the next N requests with 429")
     faults.add_argument("--5xx-next", dest="error_next", type=int, metavar="N",
                         help="answer the next N requests with a 5xx")
@@ -96,6 +106,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     faults.add_argument("--drop-rate", type=float, metavar="R", help="cut this fraction of responses (0..1)")
     faults.add_argument("--malformed", metavar="RESOURCE:PAGE",
                         help="answer that page (e.g. Charges:3) with truncated JSON; 'off' clears it")
+    faults.add_argument("--short-page", metavar="RESOURCE:PAGE:N",
+                        help="answer that page with its last N rows left out (headers unchanged): a lying server")
+    faults.add_argument("--404-page", dest="not_found_page", metavar="RESOURCE:PAGE",
+                        help="answer that page with 404 (no X-Total-Results)")
+    faults.add_argument("--delete-before-page", metavar="RESOURCE:PAGE:N",
+                        help="hard-delete the N lowest keys of the collection just before serving that page")
     faults.add_argument("--expire-tokens", action="store_true", help="invalidate every API token issued so far")
     faults.add_argument("--reset", action="store_true", help="clear all faults first")
     faults.set_defaults(func=cmd_faults)
@@ -105,9 +121,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_serve(args: argparse.Namespace) -> int:
     from rm_pipelines.settings import get_settings
 
-    from .config import SandboxConfig
-    from .server import SandboxServer
-    from .store import SandboxStore
+    from ..sandbox.admin import ADMIN_HEADER
+    from ..sandbox.config import SandboxConfig
+    from ..sandbox.server import SandboxServer
+    from ..sandbox.store import SandboxStore
 
     state = args.state or default_state_file(args.units, args.seed)
     print(f"Loading sandbox portfolio ({args.units} units, seed {args.seed}) from {state} ...", flush=True)
@@ -122,8 +139,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         webhook_url=args.webhook_url,
         token_idle_seconds=args.token_idle_seconds,
         token_absolute_seconds=args.token_absolute_seconds,
+        admin_token=args.admin_token or os.environ.get(ADMIN_TOKEN_ENV) or None,
     )
-    server = SandboxServer(store, config, host=args.host, port=args.port)
+    try:
+        server = SandboxServer(store, config, host=args.host, port=args.port)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     server.bind()  # bind first so the printed URL carries the real port
     records = sum(store.count(c) for c in store.collections())
     print(f"Rent Manager sandbox on {server.url}  ({records:,} records)")
@@ -131,6 +153,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
           f"{{\"Username\": \"{DEMO_USER}\", \"Password\": \"{DEMO_PASSWORD}\"}}")
     print(f"  partner    : header X-RM12API-PartnerToken: {config.partner_tokens[0]}")
     print(f"  admin      : {server.url}/_sandbox/stats  /_sandbox/faults  /_sandbox/config  /_sandbox/churn")
+    print(f"               header {ADMIN_HEADER}: {config.admin_token}  (or --admin-token / {ADMIN_TOKEN_ENV} "
+          "for `sandbox churn|faults --url`)")
     print("Ctrl-C to stop.", flush=True)
     try:
         server.serve_forever()
@@ -150,13 +174,16 @@ def cmd_churn(args: argparse.Namespace) -> int:
         body: dict[str, Any] = {"changes": args.changes, "deletes": args.deletes}
         if args.seed is not None:
             body["seed"] = args.seed
-        resp = httpx.post(args.url.rstrip("/") + "/_sandbox/churn", json=body, timeout=300)
+        resp = httpx.post(args.url.rstrip("/") + "/_sandbox/churn", json=body, timeout=300,
+                          headers=_admin_headers(args))
         if resp.status_code != 200:
-            print(f"churn failed: HTTP {resp.status_code} {resp.text}", file=sys.stderr)
+            hint = f" (give the server's --admin-token or {ADMIN_TOKEN_ENV})" if resp.status_code == 404 else ""
+            print(f"churn failed: HTTP {resp.status_code} {resp.text}{hint}", file=sys.stderr)
             return 1
         result = resp.json()
     else:
-        from .store import SandboxStore
+        from ..sandbox.churn import churn
+        from ..sandbox.store import SandboxStore
 
         state = args.state or default_state_file(args.units, args.portfolio_seed)
         if not state.exists():
@@ -164,10 +191,36 @@ def cmd_churn(args: argparse.Namespace) -> int:
             return 1
         units, seed = _read_meta(state)
         store = SandboxStore.open(state, units, seed)
-        result = store.churn(args.changes, args.deletes, args.seed).to_dict()
+        result = churn(store, args.changes, args.deletes, args.seed).to_dict()
         store.close()
-    print(orjson.dumps(_summary(result), option=orjson.OPT_INDENT_2).decode())
+    if args.json:
+        print(orjson.dumps(_summary(result), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(_readable(result, args.url or str(state)))
     return 0
+
+
+def _counts(ids_by_collection: dict[str, list[int]]) -> str:
+    items = sorted(((k, len(v)) for k, v in ids_by_collection.items() if v), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{name} {n}" for name, n in items) or "none"
+
+
+def _readable(result: dict, where: str) -> str:
+    edited = sum(len(v) for v in result["changed"].values())
+    deleted = sum(len(v) for v in result["deleted"].values())
+    return "\n".join([
+        f"Churned the sandbox at {where}:",
+        f"  edited  {edited:>6} record(s): {_counts(result['changed'])}",
+        f"  deleted {deleted:>6} record(s): {_counts(result['deleted'])}",
+        "An incremental sync picks up the edits (their UpdateDate moved forward); a full sync flags the deleted "
+        "keys. --json lists the ids.",
+    ])
+
+
+def _admin_headers(args: argparse.Namespace) -> dict[str, str]:
+    from ..sandbox.admin import ADMIN_HEADER
+
+    return {ADMIN_HEADER: args.admin_token or os.environ.get(ADMIN_TOKEN_ENV, "")}
 
 
 def _read_meta(state: Path) -> tuple[int, int]:
@@ -218,16 +271,32 @@ def cmd_faults(args: argparse.Namespace) -> int:
                 print("--malformed takes RESOURCE:PAGE, e.g. Charges:3", file=sys.stderr)
                 return 2
             body["malformed_page"] = [resource, int(page)]
+    for key, value, parts in (("short_page", args.short_page, 3), ("not_found_page", args.not_found_page, 2),
+                              ("delete_before_page", args.delete_before_page, 3)):
+        if value is None:
+            continue
+        items = value.split(":")
+        if len(items) != parts or not all(i.isdigit() for i in items[1:]):
+            print(f"--{key.replace('_', '-')} takes {'RESOURCE:PAGE:N' if parts == 3 else 'RESOURCE:PAGE'}",
+                  file=sys.stderr)
+            return 2
+        body[key] = [items[0], *(int(i) for i in items[1:])]
     if args.expire_tokens:
         body["expire_tokens"] = True
     url = args.url.rstrip("/") + "/_sandbox/faults"
-    resp = httpx.post(url, json=body, timeout=30) if body else httpx.get(url, timeout=30)
+    headers = _admin_headers(args)
+    resp = httpx.post(url, json=body, timeout=30, headers=headers) if body else httpx.get(url, timeout=30,
+                                                                                          headers=headers)
+    if resp.status_code == 404:
+        print(f"the sandbox at {args.url} refused the admin token (give --admin-token or {ADMIN_TOKEN_ENV})",
+              file=sys.stderr)
+        return 1
     print(resp.text)
     return 0 if resp.status_code == 200 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point: python -m rm_pipelines.sandbox.cli sandbox serve ..."""
+    """Standalone entry point: python -m rm_pipelines.cli.sandbox sandbox serve ..."""
     parser = argparse.ArgumentParser(prog="rm-pipelines")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

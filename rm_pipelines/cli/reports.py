@@ -1,60 +1,23 @@
-"""`rm-pipelines`: the command line of rm_pipelines."""
+"""`rm-pipelines reports render|list|verify`: the compliance reports rendered from the stored evaluations."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+def _warehouse(url: str | None, *, read_only: bool = False):
+    """The warehouse: migrated before rendering (it writes ops.report_index); as it is for reading."""
+    from ..settings import get_settings
+    from ..warehouse.db import create_warehouse_engine
+    from ..warehouse.migrate import open_existing
+    from ..warehouse.raw import ensure_schema
 
-    return 0 if run_demo(org_id=args.org, mode="full" if args.full else "incremental") else 1
-
-
-def _cmd_orgs_list(args: argparse.Namespace) -> int:
-    from .orgs import load_registry
-
-    registry = load_registry(args.file)
-    for org in registry.organizations:
-        rm = org.rentmanager
-        locations = ", ".join(f"{loc.id} ({loc.timezone})" for loc in org.locations)
-        print(f"{org.id:<20} {org.name:<32} {rm.url:<40} auth={rm.auth.mode:<8} locations: {locations}")
-    return 0
-
-
-def _cmd_orgs_validate(args: argparse.Namespace) -> int:
-    from .orgs import load_registry
-
-    registry = load_registry(args.file)
-    print(f"{args.file or 'registry'}: {len(registry.organizations)} organisation(s) OK: {', '.join(registry.ids)}")
-    return 0
-
-
-def _cmd_compliance_status(args: argparse.Namespace) -> int:
-    from .settings import get_settings
-    from .summary import print_compliance
-    from .warehouse.db import create_warehouse_engine
-    from .warehouse.raw import ensure_schema
-
-    engine = create_warehouse_engine(args.url or get_settings().database_url)
-    try:
-        ensure_schema(engine)
-        found = print_compliance(sys.stdout, engine, args.org, include_corrected=not args.open_only)
-    finally:
-        engine.dispose()
-    return 0 if found else 1
-
-
-def _warehouse(url: str | None):
-    from .settings import get_settings
-    from .warehouse.db import create_warehouse_engine
-    from .warehouse.raw import ensure_schema
-
-    engine = create_warehouse_engine(url or get_settings().database_url)
+    url = url or get_settings().database_url
+    if read_only:
+        return open_existing(url)
+    engine = create_warehouse_engine(url)
     ensure_schema(engine)
     return engine
 
@@ -62,9 +25,9 @@ def _warehouse(url: str | None):
 def _cmd_reports_render(args: argparse.Namespace) -> int:
     import uuid
 
-    from .flows.render import RenderError, render
-    from .orgs import load_registry
-    from .reports.catalog import KINDS
+    from ..flows.render import RenderError, render
+    from ..orgs import load_registry
+    from ..reports.catalog import KINDS
 
     org = load_registry().get(args.org)
     kinds = [k.kind for k in KINDS] if args.kind == "all" else [args.kind]
@@ -94,9 +57,9 @@ def _cmd_reports_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_reports_list(args: argparse.Namespace) -> int:
-    from .warehouse.report_index import list_reports
+    from ..warehouse.report_index import list_reports
 
-    engine = _warehouse(args.url)
+    engine = _warehouse(args.url, read_only=True)
     try:
         rows = list_reports(engine, args.org, kind=args.kind, period=args.period)
     finally:
@@ -113,7 +76,7 @@ def _cmd_reports_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_reports_verify(args: argparse.Namespace) -> int:
-    from .reports.verify import verify
+    from ..reports.verify import verify
 
     bad = 0
     for name in args.files:
@@ -128,54 +91,8 @@ def _cmd_reports_verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rm-pipelines",
-        description="Rent Manager → EstateCore pipelines: extraction, sandbox, organisations, reference data.",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    demo = sub.add_parser("demo", help="run the main job on the embedded sandbox and SQLite warehouse",
-                          description="Start the embedded Rent Manager sandbox, register the demo org, extract every "
-                                      "entity into the SQLite warehouse and print a per-entity summary. Running it again "
-                                      "performs an incremental sync.")
-    demo.add_argument("--org", default="demo", help="org id from the registry (default: demo)")
-    demo.add_argument("--full", action="store_true", help="full sync instead of incremental")
-    demo.set_defaults(func=_cmd_demo)
-
-    orgs = sub.add_parser("orgs", help="inspect the organisation registry").add_subparsers(dest="orgs_command", required=True)
-    for name, func, text in (("list", _cmd_orgs_list, "list the organisations"),
-                             ("validate", _cmd_orgs_validate, "validate the registry and exit non-zero if it is invalid")):
-        p = orgs.add_parser(name, help=text, description=text)
-        p.add_argument("--file", help="registry file (default: RM_PIPELINES_ORGS or the bundled demo registry)")
-        p.set_defaults(func=func)
-
-    compliance = sub.add_parser("compliance", help="show an org's stored compliance status and findings").add_subparsers(
-        dest="compliance_command", required=True)
-    status = compliance.add_parser(
-        "status", help="the latest evaluation: status per program and the findings with Form 8823 categories",
-        description="Print the org's latest stored compliance evaluation (written by the sync job's compliance "
-                    "assets): the answer, the status per program and the findings ledger. Exit code 1 when the "
-                    "org has not been evaluated yet.")
-    status.add_argument("--org", default="demo", help="org id (default: demo)")
-    status.add_argument("--open-only", action="store_true", help="leave corrected findings out")
-    status.add_argument("--url", help="warehouse URL (default: ESTATECORE_DATABASE_URL or the SQLite file in the data dir)")
-    status.set_defaults(func=_cmd_compliance_status)
-
-    _reports_parser(sub)
-
-    from .compliance import cli as compliance_cli
-    from .sandbox import cli as sandbox_cli
-    from .warehouse import cli as warehouse_cli
-
-    for module in (sandbox_cli, warehouse_cli, compliance_cli):
-        module.register(sub)
-    return parser
-
-
-def _reports_parser(sub) -> None:  # noqa: ANN001
-    from .reports.catalog import KINDS
+def register(sub) -> None:  # noqa: ANN001
+    from ..reports.catalog import KINDS
 
     kinds = ", ".join(f"{k.kind} ({k.cadence}, per {k.per})" for k in KINDS)
     reports = sub.add_parser("reports", help="render, list and verify the compliance reports (PDF, XML)",
@@ -213,29 +130,3 @@ def _reports_parser(sub) -> None:  # noqa: ANN001
                     "row. Exit code 1 when any file fails.")
     verify.add_argument("files", nargs="+", metavar="FILE", help="report PDF file(s)")
     verify.set_defaults(func=_cmd_reports_verify)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if not args.verbose:
-        noisy = ("httpx", "httpcore", "alembic", "great_expectations", "weasyprint", "fontTools")
-        for name in noisy:
-            logging.getLogger(name).setLevel(logging.WARNING)
-        # GX resets its own loggers' levels when it builds a context; filter at the handler instead.
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith(noisy))
-    from .orgs import RegistryError
-    from .settings import SettingsError
-
-    try:
-        return int(args.func(args) or 0)
-    except (RegistryError, SettingsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -32,7 +32,7 @@ from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -41,15 +41,30 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from .. import clock
-from . import ops
-from . import tables as T
-from . import transforms as TR
-from .crypto import Keyring, get_keyring, is_encrypted
-from .mapping import CUSTOM_PREFIX, TableMapping, UdfRule, mapping_for, udf_mapping_version
-from .models import standard_columns
-from .read import column_schema, live_count, preview, preview_markdown
-from .sensitive import is_sensitive_udf, protect_raw, raw_sensitive_fields, reveal_raw
-from .write import (
+from ..orgs import Org
+from ..quality.models import known_fields
+from ..warehouse import ops
+from ..warehouse import tables as T
+from ..warehouse import transforms as TR
+from ..warehouse.crypto import Keyring, get_keyring, is_encrypted
+from ..warehouse.locks import OrgBusyError, org_lock
+from ..warehouse.mapping import (
+    CUSTOM_PREFIX,
+    TableMapping,
+    UdfRule,
+    mapping_for,
+    udf_mapping_version,
+)
+from ..warehouse.migrate import upgrade
+from ..warehouse.models import standard_columns
+from ..warehouse.read import column_schema, live_count, preview, preview_markdown
+from ..warehouse.sensitive import (
+    is_sensitive_udf,
+    protect_raw,
+    raw_sensitive_fields,
+    reveal_raw,
+)
+from ..warehouse.write import (
     Const,
     NewRows,
     Writer,
@@ -62,9 +77,6 @@ from .write import (
     new_rows,
     plain_text,
 )
-
-if TYPE_CHECKING:
-    from ..orgs import Org
 
 Mode = Literal["incremental", "full"]
 CHUNK_SIZE = 50_000
@@ -241,10 +253,10 @@ class _Loader:
         self.chunk_size = chunk_size
         self.dialect = engine.dialect.name
         self.sqlite = self.dialect == "sqlite"
-        self.mapping: TableMapping = mapping_for(org, spec.name)
+        self.mapping: TableMapping = mapping_for(org, spec.name, known_fields)
         self.version = self.mapping.version
         if spec.kind == "udf":
-            self.version = hashlib.blake2b(f"{self.version}|{udf_mapping_version(org)}".encode(),
+            self.version = hashlib.blake2b(f"{self.version}|{udf_mapping_version(org, known_fields)}".encode(),
                                            digest_size=6).hexdigest()
         self.plan = _plan(spec)
         self.report = LoadReport(org.id, spec.name, run_id, mode, threshold=threshold, mapping_version=self.version)
@@ -334,7 +346,7 @@ class _Loader:
 
     # ------------------------------------------------------------------------------------------ run
     def run(self) -> LoadReport:
-        t0 = time.monotonic()
+        self._t0 = time.monotonic()
         bulk = False
         try:
             if not self.sqlite:
@@ -352,7 +364,6 @@ class _Loader:
                 if bulk:
                     self._ensure_foreign_keys()
         self._finish()
-        self.report.seconds = time.monotonic() - t0
         return self.report
 
     # ------------------------------------------------------------------------------------------ foreign keys
@@ -438,10 +449,11 @@ class _Loader:
         r.preview = preview(self.engine, self.spec.name, self.org.id, PREVIEW_ROWS)
         r.column_schema = column_schema(self.spec.name)
         r.lineage = self.mapping.lineage()
+        r.seconds = time.monotonic() - self._t0
         self.info(
             f"{self.org.id}/{self.spec.name}: {r.inserted} inserted, {r.updated} updated, {r.unchanged} unchanged, "
             f"{r.soft_deleted} soft-deleted, {r.revived} revived, {r.quarantined} quarantined, {r.skipped} out of scope; "
-            f"{r.rows_in_table} live rows, quality {r.quality_score:.4f}"
+            f"{r.rows_in_table} live rows, quality {r.quality_score:.4f} ({r.seconds:.1f}s)"
         )
 
     # ------------------------------------------------------------------------------------------ sources
@@ -649,9 +661,9 @@ class _Source:
         self._parent_pos = 0
         self.org_udf_sensitive: set[str] = set()
         if self.parent_type:
-            from .mapping import udf_rules_by_parent
+            from ..warehouse.mapping import udf_rules_by_parent
 
-            rules = udf_rules_by_parent(loader.org).get(self.parent_type, {})
+            rules = udf_rules_by_parent(loader.org, known_fields).get(self.parent_type, {})
             self.org_udf_sensitive = {n for n, u in rules.items() if u.sensitive}
         self.own_udf_rules: dict[str, UdfRule] = loader.mapping.udf_by_name() if self.spec.udf_parent_type else {}
         from ..quality.validate import base_schema
@@ -1199,7 +1211,7 @@ class _Source:
         if parent_table is None:
             return
         pspec = T.get(parent_table)
-        pmap = mapping_for(L.org, parent_table)
+        pmap = mapping_for(L.org, parent_table, known_fields)
         rules = pmap.udf_by_name()
         targets = [c.name for c in pspec.udf_columns]
         if not targets:
@@ -1340,19 +1352,22 @@ def load_table(
     quarantine_threshold: float = 0.01,
     log: Any = None,
     chunk_size: int = CHUNK_SIZE,
+    lock_wait_seconds: float = 0.0,
 ) -> LoadReport:
     """Load one EstateCore table of one org from rm_raw (see the module docstring); returns what it did.
 
-    Raises `MappingError` for an invalid org mapping and `LoadError` when the load cannot proceed."""
+    Holds the org's run lock while it writes (a second run of the org waits `lock_wait_seconds`, then gets
+    OrgBusyError). Raises `MappingError` for an invalid org mapping and `LoadError` when the load cannot proceed."""
     spec = T.get(table)
     if mode not in ("incremental", "full"):
         raise ValueError(f"mode must be 'incremental' or 'full', not {mode!r}")
-    from .migrate import upgrade
-
     upgrade(engine)
     loader = _Loader(engine, org, spec, run_id, mode, quarantine_threshold, log, chunk_size)
     try:
-        return loader.run()
+        with org_lock(engine, org.id, holder=f"load of {table} in run {run_id}", wait_seconds=lock_wait_seconds):
+            return loader.run()
+    except OrgBusyError:
+        raise
     except Exception as exc:
         if isinstance(exc, (LoadError, ValueError)) and f"org {org.id!r}" in str(exc):
             raise

@@ -12,14 +12,14 @@ import sys
 
 def _engine(url: str | None):  # noqa: ANN202
     from ..settings import get_settings
-    from .db import create_warehouse_engine
+    from ..warehouse.db import create_warehouse_engine
 
     return create_warehouse_engine(url or get_settings().database_url)
 
 
 def _cmd_upgrade(args: argparse.Namespace) -> int:
-    from .db import redact_url
-    from .migrate import current_revision, upgrade
+    from ..warehouse.db import redact_url
+    from ..warehouse.migrate import current_revision, upgrade
 
     engine = _engine(args.url)
     before = current_revision(engine)
@@ -30,11 +30,20 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_current(args: argparse.Namespace) -> int:
-    from .migrate import current_revision, head_revision
+    from ..settings import get_settings
+    from ..warehouse.db import WarehouseMissingError, create_warehouse_engine
+    from ..warehouse.migrate import current_revision, head_revision
 
-    engine = _engine(args.url)
-    current = current_revision(engine)
     head = head_revision()
+    try:  # read-only: never create the database, its files or schemas
+        engine = create_warehouse_engine(args.url or get_settings().database_url, existing_only=True)
+    except WarehouseMissingError as exc:
+        print(f"current: (no database); head: {head}  → {exc}")
+        return 1
+    try:
+        current = current_revision(engine)
+    finally:
+        engine.dispose()
     print(f"current: {current or '(not migrated)'}; head: {head}" + ("" if current == head else "  → run `rm-pipelines db upgrade`"))
     return 0 if current == head else 1
 
@@ -42,8 +51,8 @@ def _cmd_current(args: argparse.Namespace) -> int:
 def _cmd_load(args: argparse.Namespace) -> int:
     import uuid
 
+    from ..flows.load import load_all
     from ..orgs import load_registry
-    from .load import load_all
 
     org = load_registry(args.orgs).get(args.org)
     engine = _engine(args.url)
@@ -61,15 +70,21 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_generate(args: argparse.Namespace) -> int:
-    from .crypto import generate_key
+    from ..warehouse.crypto import generate_key
 
     print(generate_key())
     return 0
 
 
 def _cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from .crypto import ENV_VAR, EncryptionKeyError, get_keyring, prepend_key_to_file, retire_old_file_keys
-    from .keys import rotate_all
+    from ..warehouse.crypto import (
+        ENV_VAR,
+        EncryptionKeyError,
+        get_keyring,
+        prepend_key_to_file,
+        retire_old_file_keys,
+    )
+    from ..warehouse.keys import rotate_all
 
     try:
         ring = prepend_key_to_file() if args.new_key else get_keyring(create=False)
@@ -77,7 +92,7 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     engine = _engine(args.url)
-    from .migrate import upgrade
+    from ..warehouse.migrate import upgrade
 
     upgrade(engine)
     counts = rotate_all(engine, ring)

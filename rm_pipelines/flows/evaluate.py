@@ -1,0 +1,67 @@
+"""EstateCore → compliance: read an org's tables, evaluate its compliance on a date, reconcile the findings
+ledger and store the evaluation. No Dagster here; the `compliance_evaluation` asset and the CLI call it."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+
+from ..compliance import checks
+from ..compliance import portfolio as P
+from ..compliance.inputs import TABLES_READ, area_codes_from_limits, build_inputs
+from ..compliance.limits_store import stored_library
+from ..warehouse.compliance_store import (
+    StoredEvaluation,
+    ensure_moves_forward,
+    load_findings,
+    write_evaluation,
+)
+from ..warehouse.locks import org_lock
+from ..warehouse.read import read_frame
+
+
+def read_input_tables(engine: Engine, org_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The live EstateCore rows the compliance inputs are built from, sensitive values (incl. sensitive UDF
+    values) decrypted."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in TABLES_READ:
+        df = read_frame(engine, name, org_id, decrypt=True)
+        out[name] = df.astype(object).where(df.notna(), None).to_dict("records")
+    return out
+
+
+@dataclass(frozen=True)
+class OrgEvaluation:
+    """An org's evaluation: its inputs, the engine's result, what was stored and the completeness checks."""
+
+    inputs: Any
+    result: P.PortfolioResult
+    stored: StoredEvaluation
+    checks: list
+    limits_provider: Any
+
+
+def evaluate_org(engine: Engine, org: Any, *, as_of: date, run_id: str, data_dir: Any = None,
+                 limits_provider: Any = None, lock_wait_seconds: float = 0.0) -> OrgEvaluation:
+    """Read the org's EstateCore tables, evaluate compliance on ``as_of`` against the HUD limits (bundled +
+    imported, `rm-pipelines limits import`), reconcile with the stored findings and store everything."""
+    with org_lock(engine, org.id, holder=f"compliance evaluation {run_id}", wait_seconds=lock_wait_seconds):
+        return _evaluate(engine, org, as_of=as_of, run_id=run_id, data_dir=data_dir, limits_provider=limits_provider)
+
+
+def _evaluate(engine: Engine, org: Any, *, as_of: date, run_id: str, data_dir: Any,
+              limits_provider: Any) -> OrgEvaluation:
+    ensure_moves_forward(engine, org.id, as_of)  # before the work, not only before the write
+    cfg = org.compliance
+    library = limits_provider or stored_library(data_dir, backfill_earliest=cfg.backfill_earliest_limits)
+    inputs = build_inputs(read_input_tables(engine, org.id), as_of=as_of, area_codes=area_codes_from_limits(library))
+    result = inputs.evaluate(library, cfg.settings(), previous_findings=load_findings(engine, org.id))
+    if inputs.issues:  # input problems found while building (unknown program names, missing dates …)
+        result = dataclasses.replace(result, data_issues=[
+            P.DataIssue(i.table, i.key, None, i.message) for i in inputs.issues] + list(result.data_issues))
+    stored = write_evaluation(engine, org.id, result, run_id, inputs)
+    return OrgEvaluation(inputs, result, stored, checks.run_all(inputs, result, library), library)
