@@ -45,7 +45,7 @@ def setup(url: str, units: int) -> dict:
     from rm_pipelines.sandbox.portfolio import generate_portfolio
     from rm_pipelines.warehouse import compliance_store as store
     from rm_pipelines.warehouse.db import create_warehouse_engine
-    from rm_pipelines.warehouse.load import load_all
+    from rm_pipelines.flows.load import load_all
     from rm_pipelines.warehouse.raw import ensure_schema
     from rm_pipelines_tests.warehouse import rawdata
     from rm_pipelines_tests.warehouse.conftest import make_org

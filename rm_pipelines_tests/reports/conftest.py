@@ -54,7 +54,7 @@ def evaluated(request, tmp_path_factory, planted_portfolio):
     from rm_pipelines.flows.evaluate import evaluate_org
     from rm_pipelines.orgs import ComplianceConfig
     from rm_pipelines.warehouse.db import create_warehouse_engine
-    from rm_pipelines.warehouse.load import load_all
+    from rm_pipelines.flows.load import load_all
     from rm_pipelines.warehouse.raw import ensure_schema
     from rm_pipelines_tests.warehouse import rawdata
 
