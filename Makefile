@@ -30,9 +30,11 @@ test: $(STAMP) ## run the test suite (PostgreSQL tests use 127.0.0.1:5432)
 dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## open the Dagster web UI on the embedded defaults (http://$(HOST):$(PORT); PORT=… HOST=… to change)
 	. $(BIN)/activate && dg dev --use-active-venv --host $(HOST) --port $(PORT)
 
-system-deps: ## Debian packages the project needs at run time (PDF rendering)
-	@if ! ldconfig -p | grep -q libpango-1.0.so; then \
-		apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; fi
+system-deps: ## Debian packages the project needs at run time (PDF rendering and the fonts reports print with)
+	@if ! ldconfig -p | grep -q libpango-1.0.so || ! ldconfig -p | grep -q libharfbuzz-subset.so \
+		|| [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+		apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+			fonts-dejavu-core >/dev/null; fi
 
 bench: $(STAMP) ## extraction benchmark (prints JSON)
 	$(BIN)/python bench/extract.py --units 500 5000

@@ -104,6 +104,8 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
                 cause = failure_cause(event.step_failure_data.error).replace("\n", "\n    ")  # type: ignore[union-attr]
                 print(f"FAILED ({event.step_key}): {cause}", file=out)
         return False
+    if compliance and not render_reports(definitions, instance, org, out):
+        return False
     print("Run it again for an incremental sync; `rm-pipelines sandbox churn` changes the sandbox data.", file=out)
     return True
 
@@ -127,4 +129,48 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:  # noqa: ANN001
             started[event.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
             out[event.step_key] = entry.timestamp - started[event.step_key]
+    return out
+
+
+def render_reports(definitions, instance, org, out: TextIO) -> bool:  # noqa: ANN001
+    """Run the report jobs for the period of the org's latest evaluation and print where the files are."""
+    import dagster as dg
+
+    from .defs.resources import WarehouseResource
+    from .warehouse.compliance_store import latest_as_of
+    from .warehouse.report_index import list_reports
+
+    engine = WarehouseResource().engine
+    as_of = latest_as_of(engine, org.id)
+    if as_of is None:
+        return True
+    month, year = as_of.strftime("%Y-%m"), str(as_of.year)
+    print(f"\nRendering the compliance reports of {month} and {year} …", file=out)
+    ok = True
+    for job, key in (("monthly_reports", dg.MultiPartitionKey({"org": org.id, "month": f"{month}-01"})),
+                     ("annual_reports", dg.MultiPartitionKey({"org": org.id, "year": year}))):
+        result = definitions.resolve_job_def(job).execute_in_process(
+            instance=instance, partition_key=key, raise_on_error=False, tags={"rm/org": org.id},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+        if not result.success:
+            ok = False
+            for event in result.all_events:
+                if event.is_step_failure:
+                    cause = failure_cause(event.step_failure_data.error).replace("\n", "\n    ")  # type: ignore[union-attr]
+                    print(f"FAILED ({event.step_key}): {cause}", file=out)
+    rows = [r for r in list_reports(engine, org.id) if r["period"] in (month, year)]
+    _print_table(out, "Reports", ("report", "period", "files", "pages", "blanks"),
+                 [(kind, period, len(rs), sum(r["pages"] or 0 for r in rs), sum(r["blanks"] for r in rs))
+                  for (kind, period), rs in _group(rows).items()])
+    if rows:
+        folders = sorted({str(Path(r["path"]).parent.parent.parent) for r in rows})
+        print(f"Reports written under {', '.join(folders)} — check one with `rm-pipelines reports verify FILE`; list "
+              f"them with `rm-pipelines reports list --org {org.id}`.", file=out)
+    return ok
+
+
+def _group(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    out: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        out.setdefault((r["kind"], r["period"]), []).append(r)
     return out

@@ -9,6 +9,7 @@
 | RM_SANDBOX_SEED            | seed of the embedded sandbox portfolio              | 7                                |
 | RM_SANDBOX_AS_OF           | day the embedded sandbox's history runs up to       | the day it is first generated    |
 | RM_PIPELINES_CLOCK_OFFSET_DAYS | shifts the product's clock (see clock.py)       | 0                                |
+| RM_PIPELINES_REPORTS_DIR   | where rendered reports are written (per deployment) | <data dir>/reports               |
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ class Settings:
     sandbox_units: int
     sandbox_seed: int
     sandbox_as_of: date | None = None
+    reports_dir: Path | None = None
+
+    @property
+    def report_dir(self) -> Path:
+        """Where rendered reports go: RM_PIPELINES_REPORTS_DIR, else `reports/` in the data dir."""
+        return self.reports_dir or self.data_dir / "reports"
 
     @property
     def sandbox_state_file(self) -> Path:
@@ -72,4 +79,5 @@ def get_settings() -> Settings:
         sandbox_units=_int_env("RM_SANDBOX_UNITS", 500),
         sandbox_seed=_int_env("RM_SANDBOX_SEED", 7),
         sandbox_as_of=_date_env("RM_SANDBOX_AS_OF"),
+        reports_dir=Path(os.environ["RM_PIPELINES_REPORTS_DIR"]).resolve() if os.environ.get("RM_PIPELINES_REPORTS_DIR") else None,
     )

@@ -10,6 +10,7 @@ from rm_pipelines.defs.assets import rentmanager_extract
 from rm_pipelines.defs.partitions import org_partitions
 from rm_pipelines.defs.resources import RentManagerResource, WarehouseResource
 from rm_pipelines.defs.sensors import org_registry_sensor
+from rm_pipelines.reports.catalog import KINDS as REPORT_KINDS
 from rm_pipelines.rentmanager.catalog import ENTITIES
 from rm_pipelines.warehouse.db import create_warehouse_engine
 from rm_pipelines_tests.conftest import SANDBOX_AS_OF
@@ -21,12 +22,15 @@ def test_definitions_load_with_an_asset_per_catalog_entity():
     keys = defs.resolve_all_asset_keys()
     assert {dg.AssetKey(e.asset_path) for e in ENTITIES} <= set(keys)
     assert defs.resolve_job_def("rentmanager_sync") is not None
-    assert {s.name for s in defs.schedules} == {"demo_incremental_sync", "demo_full_sync", "demo_keyscan_sync"}
+    assert {s.name for s in defs.schedules} == {"demo_incremental_sync", "demo_full_sync", "demo_keyscan_sync",
+                                                "monthly_reports_schedule", "annual_reports_schedule"}
     assert {k.path[-1] for k in keys if k.path[0] == "compliance"} == {
         "household_certifications", "unit_status", "program_status", "violations", "status"}
+    assert {k.path[-1] for k in keys if k.path[0] == "reports"} == {k.kind for k in REPORT_KINDS}
     assert defs.resolve_sensor_def("org_registry_sensor") is not None
-    # schedules read their cron in the org's time zone
-    assert {s.execution_timezone for s in defs.schedules} == {"America/New_York"}
+    assert defs.resolve_sensor_def("form_8823_on_findings_change") is not None
+    # sync schedules read their cron in the org's time zone (the report schedules serve every org: UTC)
+    assert {s.execution_timezone for s in defs.schedules if s.name.endswith("_sync")} == {"America/New_York"}
     # the EstateCore tables sit in a few domain groups, so the lineage reads at a glance
     graph = defs.resolve_asset_graph()
     groups = {graph.get(k).group_name for k in keys if k.path[0] == "estatecore"}

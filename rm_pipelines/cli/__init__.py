@@ -108,10 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import health as health_cli
     from . import limits as compliance_cli
+    from . import reports as reports_cli
     from . import sandbox as sandbox_cli
     from . import warehouse as warehouse_cli
 
-    for module in (sandbox_cli, warehouse_cli, compliance_cli, health_cli):
+    for module in (sandbox_cli, warehouse_cli, compliance_cli, health_cli, reports_cli):
         module.register(sub)
     return parser
 
@@ -120,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:
-        noisy = ("httpx", "httpcore", "alembic", "great_expectations")
+        noisy = ("httpx", "httpcore", "alembic", "great_expectations", "weasyprint", "fontTools")
         for name in noisy:
             logging.getLogger(name).setLevel(logging.WARNING)
         # GX resets its own loggers' levels when it builds a context; filter at the handler instead.

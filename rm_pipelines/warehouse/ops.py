@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     DateTime,
     Engine,
     Float,
@@ -145,6 +146,31 @@ dq_scores = Table(
     Column("score", Float, nullable=False, comment="share of rows passing every gate, 0..1"),
     Column("details", Text, nullable=True, comment="JSON"),
     Index("ix_dq_scores_org_table", "org_id", "table_name", "measured_at"),
+)
+
+report_index = Table(
+    "report_index",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("org_id", String(64), nullable=False),
+    Column("kind", String(40), nullable=False, comment="report kind (rent_roll, form_8823, aoc …)"),
+    Column("period", String(7), nullable=False, comment="YYYY-MM (monthly) or YYYY (annual)"),
+    Column("scope", String(200), nullable=False, comment="property ShortName[-BIN], or the org for org-wide reports"),
+    Column("property_id", String(64), nullable=True),
+    Column("bin", String(40), nullable=True),
+    Column("path", Text, nullable=False),
+    Column("media_type", String(40), nullable=False, comment="application/pdf | application/xml | text/csv"),
+    Column("pages", Integer, nullable=True),
+    Column("bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False, comment="of the file"),
+    Column("evidence_sha256", String(64), nullable=True, comment="of the stored rows embedded as evidence"),
+    Column("blanks", Integer, nullable=False, comment="figures left to fill (not in Rent Manager data)"),
+    Column("evaluation_id", BigInteger, nullable=False, comment="compliance.evaluations id rendered from"),
+    Column("evaluation_as_of", Date, nullable=False),
+    Column("evaluation_run_id", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False, comment="run that rendered the file"),
+    Column("generated_at", DateTime(timezone=True), nullable=False),
+    Index("ux_report_index_doc", "org_id", "kind", "period", "scope", "media_type", unique=True),
 )
 
 
