@@ -1,7 +1,7 @@
 """ops.report_index: every report file rendered (org, kind, period, property/BIN, path, sha256, evaluation, run).
 
-Revision ID: 0004_report_index
-Revises: 0003_ops_alerts
+Revision ID: 0005_report_index
+Revises: 0004_compliance_undetermined
 Create Date: 2026-12-04
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_report_index"
-down_revision = "0003_ops_alerts"
+revision = "0005_report_index"
+down_revision = "0004_compliance_undetermined"
 branch_labels = None
 depends_on = None
 
