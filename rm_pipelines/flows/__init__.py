@@ -5,4 +5,5 @@ imports Dagster. The faces (`defs/`, `cli/`) call flows.
 - `extract`: Rent Manager → rm_raw (watermarks, deletes, the sync-run record)
 - `load`: rm_raw → EstateCore tables (validate, map, upsert, audit)
 - `evaluate`: EstateCore → compliance snapshots and the findings ledger
+- `specialties`: EstateCore → student housing, commercial, HOA and asset-management views
 """

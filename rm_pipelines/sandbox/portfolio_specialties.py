@@ -59,7 +59,7 @@ PLANTED_CAM_POOL = {  # years back → category → dollars
     4: {"CAM": 80000, "UTILITIES": 20000, "SNOW": 5000, "TAX": 40000, "INSURANCE": 10000},
     3: {"CAM": 84000, "UTILITIES": 21000, "SNOW": 6000, "TAX": 41000, "INSURANCE": 10500},
     2: {"CAM": 90000, "UTILITIES": 22000, "SNOW": 4000, "TAX": 42000, "INSURANCE": 11000},
-    1: {"CAM": 100000, "UTILITIES": 24000, "SNOW": 8000, "TAX": 44000, "INSURANCE": 12000},
+    1: {"CAM": 140000, "UTILITIES": 30000, "SNOW": 9000, "TAX": 46000, "INSURANCE": 12500},
 }
 PLANTED_SUITES = (("Suite 100", 2000, "Blue Heron Books"), ("Suite 102", 3000, "Lakeside Grill"),
                   ("Suite 104", 5000, "Harbor Fitness"))
@@ -262,7 +262,7 @@ class _Specialties:
             "Cedar Point Plaza", "CEDARPT", "retail", "Commercial", "wichita", 10000, created, {"CAM Expense Pool": pool})
         lease_year_start = g._fom(g.m_now - 12)
         specs = (
-            {"CAM Lease Type": "NNN", "CAM Gross-Up Percent": "95", "CAM Denominator": "building",
+            {"CAM Lease Type": "NNN", "CAM Denominator": "building",
              "CAM Cap Type": "cumulative compounding", "CAM Cap Base Year": str(y - 4)},
             {"CAM Lease Type": "Base Year", "CAM Base Year": str(y - 2), "CAM Gross-Up Percent": "95",
              "CAM Denominator": "building", "CAM Cap Type": "none", "Percentage Rent Rate": "6"},
@@ -271,7 +271,7 @@ class _Specialties:
              "TI Drawn": "80000.00", "TI Amortization Months": "60", "TI Amortization Rate": "8.00"},
         )
         # Lakeside Grill's lease years start on the 1st of this month: its latest lease year just ended
-        movins = (_dt.date(y - 8, 1, 1).toordinal(), _add_years(lease_year_start, -3), _dt.date(y - 1, 7, 1).toordinal())
+        movins = (_dt.date(y - 8, 1, 1).toordinal(), _add_years(lease_year_start, -6), _dt.date(y - 1, 7, 1).toordinal())
         rents = (4000_00, 6000_00, 7500_00)
         cam_est = ((1200_00, 600_00, 150_00), (1800_00, 900_00, 225_00), (3000_00, 1500_00, 375_00))
         for (suite, rsf, tname), spec, movein, rent, est in zip(PLANTED_SUITES, specs, movins, rents, cam_est):
@@ -390,7 +390,7 @@ class _Specialties:
                            "UpdateUserID": 2})
             lots.append((k, uid, tid, prior, this))
         # ledger: lot 1 and 5 pay on the 3rd; lot 2 stopped paying four months ago; lot 3 pays on day 14 after
-        # the due date (on time); lot 4 on day 15 (late: a $25 late charge each time). A special assessment of
+        # the due date (on time); lot 4 on day 15 (late: a $60 late charge each time). A special assessment of
         # $300 a lot is due on the 1st of this month.
         for k, uid, tid, prior, this in lots:
             acct = _Ledger(self, tid, pid, uid)
@@ -403,7 +403,7 @@ class _Specialties:
                     acct.charge(P.C_SPEC, 300_00, due, "Special assessment - roof reserve")
                 pay_day = {1: 2, 2: 2, 3: 14, 4: 15, 5: 2}[k]
                 if k == 4 and due + 15 <= T:
-                    acct.charge(P.C_LATE, 25_00, due + 15, "Late fee")
+                    acct.charge(P.C_LATE, 60_00, due + 15, "Late fee")
                 if k == 2 and m >= g.m_now - 3:
                     continue
                 if due + pay_day <= T:

@@ -104,6 +104,7 @@ class OpenItem:
     due: date
     open_cents: int
     paid_on: date | None = None  # when it was paid in full (for delinquency history); None = still open
+    amount_cents: int = 0  # the charge as billed
 
 
 def delinquent_from(due: date, pack: RulePack) -> date:

@@ -35,11 +35,12 @@ class PercentageRent:
     tenant_id: str
     tenant_name: str
     property_id: str
-    year: int
+    period_start: date  # the lease year
+    period_end: date
     determined: bool
     reason: str
     breakpoint_kind: str = ""
-    days_in_lease_year: int = 0
+    days_leased: int = 0
     gross_sales_cents: int = 0
     excluded_cents: int = 0
     net_sales_cents: int = 0
@@ -51,46 +52,57 @@ class PercentageRent:
     months_reported: int = 0
 
 
-def breakpoint_for_year(lease: PercentageLease, year: int) -> tuple[str, Fraction, int]:
-    """(kind, annual breakpoint prorated to the days of the lease in the year, those days).
+def months_of(start: date, end: date) -> list[date]:
+    out, y, m = [], start.year, start.month
+    while date(y, m, 1) <= end:
+        out.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
 
-    Natural breakpoint = annual base rent ÷ rate; artificial = the negotiated amount. A partial lease year
-    prorates it by days (days leased in the year ÷ days in the year). Exact (rounded where published)."""
-    y0, y1 = date(year, 1, 1), date(year, 12, 31)
-    lo, hi = max(lease.lease_start, y0), min(lease.lease_end or y1, y1)
+
+def breakpoint_for_period(lease: PercentageLease, start: date, end: date) -> tuple[str, Fraction, int]:
+    """(kind, breakpoint for the lease year prorated to the days leased in it, those days).
+
+    Natural breakpoint = annual base rent ÷ rate; artificial = the negotiated annual amount. A partial lease year
+    prorates it by days (days leased ÷ days in the lease year). Exact (rounded where published)."""
+    lo, hi = max(lease.lease_start, start), min(lease.lease_end or end, end)
     days = (hi - lo).days + 1 if lo <= hi else 0
-    year_days = (y1 - y0).days + 1
+    period_days = (end - start).days + 1
     if lease.artificial_breakpoint_cents is not None:
         kind, annual = "artificial", Fraction(lease.artificial_breakpoint_cents)
     else:
         if lease.rate_pct <= 0:
             raise ValueError(f"tenant {lease.tenant_id}: percentage rate must be positive for a natural breakpoint")
         kind, annual = "natural", Fraction(lease.annual_base_rent_cents) / (frac(lease.rate_pct) / 100)
-    return kind, annual * days / year_days, days
+    return kind, annual * days / period_days, days
 
 
-def percentage_rent(lease: PercentageLease, year: int, reports: list[SalesReport], billed_cents: int) -> PercentageRent:
-    """Percentage rent for a calendar year.
+def percentage_rent(lease: PercentageLease, start: date, end: date, reports: list[SalesReport],
+                    billed_cents: int) -> PercentageRent:
+    """Percentage rent for a lease year [start, end].
 
     Rule: rent = rate × max(0, (gross sales − exclusions) − breakpoint), the breakpoint natural (annual base
     rent ÷ rate) or artificial, prorated by days for a partial lease year; true-up = rent − percentage rent
-    already billed. Rounding: breakpoint and rent half up to the cent, from exact values. A year without sales
-    reports is undetermined (never zero)."""
-    base = dict(tenant_id=lease.tenant_id, tenant_name=lease.tenant_name, property_id=lease.property_id, year=year,
-                billed_cents=billed_cents)
-    mine = [r for r in reports if r.month.year == year]
-    if not mine:
-        return PercentageRent(**base, determined=False, reason=f"no sales reported for {year}")
+    already billed. Rounding: breakpoint and rent half up to the cent, from exact values. Every month the lease
+    ran in the lease year must be reported; otherwise the year is undetermined (never zero)."""
+    base = dict(tenant_id=lease.tenant_id, tenant_name=lease.tenant_name, property_id=lease.property_id,
+                period_start=start, period_end=end, billed_cents=billed_cents)
+    needed = [m for m in months_of(max(start, lease.lease_start), min(end, lease.lease_end or end))]
+    mine = [r for r in reports if start <= r.month <= end]
+    have = {r.month.replace(day=1) for r in mine}
+    if not needed or not set(needed) <= have:
+        return PercentageRent(**base, determined=False, months_reported=len(have),
+                              reason=f"sales reported for {len(have & set(needed))} of {len(needed)} months")
     gross = sum(r.gross_cents for r in mine)
     excluded = sum(r.excluded_cents for r in mine)
     net = gross - excluded
     try:
-        kind, bp, days = breakpoint_for_year(lease, year)
+        kind, bp, days = breakpoint_for_period(lease, start, end)
     except ValueError as exc:
         return PercentageRent(**base, determined=False, reason=str(exc))
     overage = max(Fraction(0), Fraction(net) - bp)
     rent = round_fraction(overage * frac(lease.rate_pct) / 100, HALF_UP)
-    return PercentageRent(**base, determined=True, reason="", breakpoint_kind=kind, days_in_lease_year=days,
+    return PercentageRent(**base, determined=True, reason="", breakpoint_kind=kind, days_leased=days,
                           gross_sales_cents=gross, excluded_cents=excluded, net_sales_cents=net,
                           breakpoint_cents=round_fraction(bp, HALF_UP), overage_cents=round_fraction(overage, HALF_UP),
                           percentage_rent_cents=rent, true_up_cents=rent - billed_cents, months_reported=len(mine))

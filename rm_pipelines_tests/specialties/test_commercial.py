@@ -141,18 +141,21 @@ def test_missing_data_is_undetermined_not_zero():
 def test_percentage_rent_natural_artificial_and_partial_year():
     sales = [SalesReport(date(2025, m, 1), 100_000 * D, 2_000 * D) for m in range(1, 13)]  # net 1,176,000
     natural = PercentageLease("T", "Shop", "P", Decimal(6), 60_000 * D, None, date(2020, 1, 1), None)
-    r = percentage_rent(natural, 2025, sales, 10_000 * D)
+    Y0, Y1 = date(2025, 1, 1), date(2025, 12, 31)
+    r = percentage_rent(natural, Y0, Y1, sales, 10_000 * D)
     assert r.breakpoint_cents == 1_000_000 * D  # 60,000 / 6 %
     assert r.percentage_rent_cents == 10_560 * D and r.true_up_cents == 560 * D  # 6 % × 176,000
     artificial = PercentageLease("T", "Shop", "P", Decimal(6), 60_000 * D, 1_100_000 * D, date(2020, 1, 1), None)
-    assert percentage_rent(artificial, 2025, sales, 0).percentage_rent_cents == 4_560 * D
+    assert percentage_rent(artificial, Y0, Y1, sales, 0).percentage_rent_cents == 4_560 * D
     part = PercentageLease("T", "Shop", "P", Decimal(6), 60_000 * D, None, date(2025, 7, 1), None)
-    r = percentage_rent(part, 2025, sales[6:], 0)  # 184 days: breakpoint 1,000,000 × 184/365
+    r = percentage_rent(part, Y0, Y1, sales[6:], 0)  # 184 days: breakpoint 1,000,000 × 184/365
     assert r.breakpoint_cents == 50_410_959 and r.net_sales_cents == 588_000 * D
     assert r.percentage_rent_cents == 503_342  # 6 % × (58,800,000 − 50,410,958.90) = 503,342.47
-    below = percentage_rent(natural, 2025, [SalesReport(date(2025, 1, 1), 1_000, 0)], 0)
-    assert below.percentage_rent_cents == 0
-    assert not percentage_rent(natural, 2024, sales, 0).determined
+    low = [SalesReport(date(2025, m, 1), 1_000, 0) for m in range(1, 13)]
+    assert percentage_rent(natural, Y0, Y1, low, 0).percentage_rent_cents == 0
+    missing = percentage_rent(natural, Y0, Y1, sales[:11], 0)  # December not reported
+    assert not missing.determined and missing.reason == "sales reported for 11 of 12 months"
+    assert not percentage_rent(natural, date(2024, 1, 1), date(2024, 12, 31), sales, 0).determined
 
 
 def test_ti_allowance_remaining_and_amortisation():
