@@ -121,6 +121,7 @@ import datetime as _dt
 import gc
 import itertools
 import random
+import sys
 
 from .portfolio_specialties import SPECIALTY_UDF_SPECS, add_specialties
 
@@ -746,7 +747,7 @@ class _Generator:
         self.ledger()
         self.work_orders()
         self.prospects()
-        add_specialties(self, self.seed)  # last, from a stream of its own: nothing above changes
+        add_specialties(self, self.seed, sys.modules[__name__])  # last, from a stream of its own: nothing above changes
         return self.out
 
     # ---- reference data ----------------------------------------------------------------------------

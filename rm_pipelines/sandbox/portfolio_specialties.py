@@ -95,10 +95,8 @@ def _meeting_on_or_after(o: int) -> int:
 
 
 class _Specialties:
-    def __init__(self, gen: Any, seed: int):
-        from . import portfolio as P
-
-        self.P, self.g = P, gen
+    def __init__(self, gen: Any, seed: int, P: Any):
+        self.P, self.g = P, gen  # P: the generator's module (its helpers and reference data)
         self.rng = random.Random(seed * 7919 + 14)
         gen.rng, gen.r = self.rng, self.rng.random  # the generator's helpers now draw from this stream
         self.out, self.ck, self.T = gen.out, gen.clock, gen.T
@@ -572,9 +570,11 @@ class _Ledger:
             queue = [e for e in queue if e[2] < e[1]]
 
 
-def add_specialties(gen: Any, seed: int) -> None:
-    """Append the specialised products' data to a generated portfolio (see the module docstring)."""
-    sp = _Specialties(gen, seed)
+def add_specialties(gen: Any, seed: int, generator_module: Any) -> None:
+    """Append the specialised products' data to a generated portfolio (see the module docstring);
+    `generator_module` is the portfolio module, whose helpers and reference data are used (passed in rather than
+    imported, which would make the two modules import each other)."""
+    sp = _Specialties(gen, seed, generator_module)
     sp.existing()
     if gen.planted_on:
         sp.planted()

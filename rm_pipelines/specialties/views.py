@@ -66,6 +66,7 @@ class StudentHousingView:
     universities: dict[str, int]
     lihtc_findings: list[LihtcStudentFinding] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    property_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def beds_without_term(self) -> list[BedStatus]:
@@ -91,7 +92,7 @@ def evaluate_student_housing(inp: StudentInputs, as_of: date, lihtc_findings: li
                                        term[2] if term else None, inp.unit_types.get(ls.resident_id, ""), ls.status))
     unis = Counter(a.university or "(not recorded)" for a in apps)
     return StudentHousingView(as_of, beds, pace, guar, matches, apps, dict(unis.most_common()),
-                              list(lihtc_findings), list(issues))
+                              list(lihtc_findings), list(issues), inp.property_names)
 
 
 @dataclass
