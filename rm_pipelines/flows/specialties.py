@@ -13,15 +13,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, tuple_
 
 from ..specialties import inputs as IN
 from ..specialties import views as V
 from ..warehouse import specialties_store as store
-from ..warehouse.read import read_frame
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,44 @@ TABLES_FOR: dict[str, tuple[str, ...]] = {
             "recurring_charges", "hoa_violations", "hoa_boards", "hoa_board_members", "udf_values"),
     "asset_management": ("properties", "units", "unit_types", "residents", "leases", "lease_terms", "charge_types",
                          "charges", "payment_allocations", "credits", "recurring_charges", "market_rents",
-                         "work_orders", "owners", "ownerships", "udf_values"),
+                         "work_orders", "owners", "ownerships", "cam_setups", "udf_values"),
 }
+# The columns the reader uses (reading only these keeps a 30,000-unit org's ledger cheap to read).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "properties": ("name", "short_name", "property_kind", "state"),
+    "units": ("property_rm_id", "unit_type_rm_id", "name", "bedrooms", "square_footage"),
+    "unit_types": ("name",),
+    "residents": ("name", "first_name", "last_name", "status", "property_rm_id", "display_id",
+                  "roommate_preferences", "bed_space"),
+    "household_members": ("resident_rm_id", "applicant_type", "is_active", "annual_income"),
+    "leases": ("resident_rm_id", "unit_rm_id", "property_rm_id", "move_in_date", "move_out_date", "is_commercial"),
+    "lease_terms": ("lease_rm_id", "start_date", "end_date", "sign_date"),
+    "charge_types": ("code", "is_cam"),
+    "charges": ("resident_rm_id", "property_rm_id", "charge_type_rm_id", "amount", "transaction_date", "comment"),
+    "payments": ("resident_rm_id", "amount"),
+    "payment_allocations": ("charge_rm_id", "amount", "transaction_date"),
+    "credits": ("resident_rm_id", "property_rm_id", "charge_type_rm_id", "amount", "transaction_date", "comment"),
+    "recurring_charges": ("entity_type", "entity_key_rm_id", "charge_type_rm_id", "amount", "from_date", "to_date"),
+    "market_rents": ("unit_rm_id", "amount", "from_date", "to_date"),
+    "work_orders": ("property_rm_id", "assigned_open_date", "rm_created_at", "close_date", "is_closed"),
+    "owners": ("name",),
+    "ownerships": ("owner_rm_id", "property_rm_id", "percentage", "end_date"),
+    "hoa_violations": ("property_rm_id", "unit_rm_id", "resident_rm_id", "violation_code_rm_id", "violation_date",
+                       "is_closed", "close_date"),
+    "hoa_boards": ("property_rm_id", "name"),
+    "hoa_board_members": ("board_rm_id", "resident_rm_id", "position", "start_date", "end_date"),
+    "cam_setups": ("lease_rm_id", "charge_type_rm_id", "admin_fee_percent", "has_admin_fee", "cap_percent"),
+    "retail_sales": ("lease_rm_id", "sales_month", "gross_sales", "excluded_sales"),
+    "udf_values": ("parent_type", "parent_rm_id", "name", "value"),
+}
+# The properties a product looks at (by the property kind): its ledger and leases are read for those only.
+KINDS: dict[str, tuple[str, ...] | None] = {
+    "student_housing": ("student",), "commercial": ("commercial", "mixed-use"), "hoa": ("hoa",),
+    "asset_management": None,
+}
+BY_PROPERTY = ("charges", "credits", "leases", "residents")  # tables filtered to the product's properties
 STUDENT_FINDING = "FULL_TIME_STUDENT_HOUSEHOLD"
+UDF_READ = frozenset(IN.UDF_NAMES.values()) | {"Property Kind"}
 
 
 class SpecialtiesError(ValueError):
@@ -53,15 +88,50 @@ class Evaluation:
     seconds: float
 
 
-def read_tables(engine: Engine, org_id: str, names: tuple[str, ...],
+def read_tables(engine: Engine, org_id: str, names: tuple[str, ...], kinds: tuple[str, ...] | None = None,
                 progress: Callable[[str], None] = lambda _m: None) -> dict[str, list[dict[str, Any]]]:
-    """The org's live rows of the named EstateCore tables (sensitive values decrypted in memory only)."""
-    out = {}
+    """The org's live rows of the named EstateCore tables, only the columns the reader uses; with `kinds`, the
+    ledger, leases and residents of properties of those kinds only. Sensitive values (guarantor incomes) are
+    decrypted in memory only; the UDF values read are the non-sensitive ones the products name."""
+    from ..warehouse.models import table as sa_table
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    wanted: list[tuple[int, int]] | None = None
     for name in names:
-        df = read_frame(engine, name, org_id, decrypt=name == "household_members")
-        out[name] = df.astype(object).where(df.notna(), None).to_dict("records")
+        cols = ("location_id", "rm_id", *COLUMNS[name])
+        if name == "household_members":  # guarantors only; their incomes decrypted in memory
+            out[name] = _guarantors(engine, org_id)
+        else:
+            t = sa_table(name)
+            stmt = select(*(t.c[c] for c in cols)).where(t.c.org_id == org_id, t.c.deleted_at.is_(None))
+            if name == "udf_values":
+                stmt = stmt.where(t.c.name.in_(sorted(UDF_READ)))
+            if wanted is not None and name in BY_PROPERTY:
+                stmt = stmt.where(tuple_(t.c.location_id, t.c.property_rm_id).in_(wanted))
+            with engine.connect() as conn:
+                out[name] = [dict(zip(cols, row)) for row in conn.execute(stmt)]
+        if name == "properties" and kinds is not None:
+            wanted = [(p["location_id"], p["rm_id"]) for p in out[name] if (p.get("property_kind") or "") in kinds]
+            wanted = wanted or [(-1, -1)]
         progress(f"read estatecore.{name}: {len(out[name]):,} rows")
     return out
+
+
+def _guarantors(engine: Engine, org_id: str) -> list[dict[str, Any]]:
+    from ..warehouse.crypto import get_keyring
+    from ..warehouse.models import table as sa_table
+    from ..warehouse.write import canon_from_plain
+
+    t = sa_table("household_members")
+    stmt = select(t.c.location_id, t.c.rm_id, *(t.c[c] for c in COLUMNS["household_members"])).where(
+        t.c.org_id == org_id, t.c.deleted_at.is_(None), t.c.applicant_type == "Guarantor")
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    plain = get_keyring().decrypt_many([r["annual_income"] for r in rows])
+    for r, v in zip(rows, plain):
+        canonical = canon_from_plain("money", v) if v is not None else None
+        r["annual_income"] = None if canonical is None else Decimal(int(canonical)).scaleb(-2)
+    return rows
 
 
 def violation_codes(engine: Engine, org_id: str) -> dict[str, str]:
@@ -132,8 +202,7 @@ def evaluate(engine: Engine, org_id: str, product: str, *, as_of: date, run_id: 
     if product not in PRODUCTS:
         raise SpecialtiesError(f"unknown product {product!r}; known: {', '.join(PRODUCTS)}")
     t0 = time.perf_counter()
-    names = TABLES_FOR[product] + (("cam_setups",) if product == "asset_management" else ())
-    tables = read_tables(engine, org_id, names, progress)
+    tables = read_tables(engine, org_id, TABLES_FOR[product], KINDS[product], progress)
     extra: dict[str, Any] = {}
     if product == "hoa":
         extra["codes"] = violation_codes(engine, org_id)

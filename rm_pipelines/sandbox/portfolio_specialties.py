@@ -120,7 +120,7 @@ class _Specialties:
 
     # -- every portfolio: the specialised UDFs of existing records ------------------------------------
     def existing(self) -> None:
-        g, P, r = self.g, self.P, self.rng.random
+        g, r = self.g, self.rng.random
         y = self.year
         for p in g.props:
             commercial = p.kind in ("office", "retail", "mixed")

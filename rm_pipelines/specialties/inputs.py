@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import asset_management as AM
-from .commercial import CATEGORIES, AreaPeriod, Cap, CamLease, ExpenseLine, ExpensePool, occupied_rsf_days
+from .commercial import CATEGORIES, AreaPeriod, CamLease, Cap, ExpenseLine, ExpensePool, occupied_rsf_days
 from .hoa import PACKS, OpenItem, RulePack
 from .hoa_governance import Violation, parse_meeting_schedule
 from .money import opt_cents
@@ -60,7 +60,7 @@ class Issue:
 
 def rid(row: Mapping[str, Any], col: str = "rm_id") -> str | None:
     v = row.get(col)
-    return None if v is None else f"{row.get('location_id')}:{int(v)}"
+    return None if v is None else f"{row.get('location_id')}:{v}"
 
 
 def _d(v: Any) -> date | None:

@@ -14,11 +14,14 @@ def to_cents(value: Any) -> int:
     """Dollars (Decimal, int, numeric text) → integer cents; a value finer than a cent is refused, not rounded."""
     if value is None:
         raise ValueError("no amount")
+    if isinstance(value, int):
+        return value * 100
     d = value if isinstance(value, Decimal) else Decimal(str(value).replace(",", "").replace("$", "").strip())
-    cents = d * 100
-    if cents != cents.to_integral_value():
+    cents = d.scaleb(2)
+    whole = int(cents)
+    if cents != whole:
         raise ValueError(f"{value} is finer than a cent")
-    return int(cents)
+    return whole
 
 
 def opt_cents(value: Any) -> int | None:

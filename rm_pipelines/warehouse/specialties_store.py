@@ -79,7 +79,7 @@ class SpecialtiesStoreError(ValueError):
 
 def _py(annotation: Any) -> Any:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    return args[0] if args and typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType")) \
+    return args[0] if args and typing.get_origin(annotation) in (typing.Union, __import__("types").UnionType) \
         else annotation
 
 

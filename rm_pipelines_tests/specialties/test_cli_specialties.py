@@ -11,8 +11,8 @@ TEST_KEY = "ef-2L2MdqMF7KEpuvXl-wpFWb_cisRX6xnMrxpgQi8k="
 
 
 def test_cli_prints_each_products_views(tmp_path, monkeypatch, capsys, sqlite_url):
-    from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.flows.load import load_all
+    from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.warehouse.raw import ensure_schema
     from rm_pipelines_tests.warehouse import rawdata
     from rm_pipelines_tests.warehouse.conftest import make_org

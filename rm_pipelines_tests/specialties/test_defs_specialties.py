@@ -21,8 +21,8 @@ def test_specialties_job_materialises_every_product(tmp_path, monkeypatch, sqlit
         hoa_evaluation,
         student_housing_evaluation,
     )
-    from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.flows.load import load_all
+    from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.warehouse.raw import ensure_schema
     from rm_pipelines_tests.warehouse import rawdata
     from rm_pipelines_tests.warehouse.conftest import make_org

@@ -22,8 +22,8 @@ def _load(url: str, tmp, now: dt.datetime, seed: int):
     from rm_pipelines.compliance.limits_store import bundled_library
     from rm_pipelines.flows import specialties as flow
     from rm_pipelines.flows.evaluate import evaluate_org
-    from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.flows.load import load_all
+    from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.warehouse.raw import ensure_schema
     from rm_pipelines_tests.warehouse import rawdata
     from rm_pipelines_tests.warehouse.conftest import make_org
