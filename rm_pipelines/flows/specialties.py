@@ -179,9 +179,14 @@ def _normalize_university() -> Callable[[str], str]:
 
 def build_view(tables: dict[str, list[dict[str, Any]]], product: str, as_of: date, *,
                codes: dict[str, str] | None = None, findings: list[V.LihtcStudentFinding] = (),
-               normalize: Callable[[str], str] = lambda s: s, year: int | None = None) -> Any:
-    """Inputs and rules of one product, from EstateCore rows (no database)."""
-    base = IN.Base(tables, as_of, IN.UDF_NAMES, codes or {})
+               normalize: Callable[[str], str] = lambda s: s, year: int | None = None,
+               base: IN.Base | None = None) -> Any:
+    """Inputs and rules of one product, from EstateCore rows (no database). `base` reuses the indexes of the
+    same rows built for another product."""
+    if base is None:
+        base = IN.Base(tables, as_of, IN.UDF_NAMES, codes or {})
+    else:
+        base.issues = []
     if product == "student_housing":
         inp = IN.student_inputs(base, normalize)
         return V.evaluate_student_housing(inp, as_of, list(findings), base.issues)
@@ -214,3 +219,21 @@ def evaluate(engine: Engine, org_id: str, product: str, *, as_of: date, run_id: 
     stored = store.write_view(engine, org_id, product, view, run_id)
     progress(f"{product}: stored " + ", ".join(f"specialties.{k} {v:,}" for k, v in stored.rows.items()))
     return Evaluation(product, view, stored, time.perf_counter() - t0)
+
+
+def evaluate_all(engine: Engine, org_id: str, *, as_of: date, run_id: str,
+                 progress: Callable[[str], None] = log.info) -> dict[str, Evaluation]:
+    """All four products from one read of the org's tables (what a full evaluation of an org costs once)."""
+    t0 = time.perf_counter()
+    names = tuple(dict.fromkeys(n for p in PRODUCTS for n in TABLES_FOR[p]))
+    tables = read_tables(engine, org_id, names, None, progress)
+    base = IN.Base(tables, as_of, IN.UDF_NAMES, violation_codes(engine, org_id))
+    findings, normalize = lihtc_student_findings(engine, org_id), _normalize_university()
+    out = {}
+    for product in PRODUCTS:
+        t1 = time.perf_counter()
+        view = build_view(tables, product, as_of, findings=findings, normalize=normalize, base=base)
+        stored = store.write_view(engine, org_id, product, view, run_id)
+        out[product] = Evaluation(product, view, stored, time.perf_counter() - t1)
+    progress(f"all products evaluated in {time.perf_counter() - t0:.1f} s")
+    return out

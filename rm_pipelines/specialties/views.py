@@ -181,6 +181,9 @@ def evaluate_hoa(props: list[HoaProperty], as_of: date, issues: list[Issue] = ()
                 p.property_id, lot, owner_of.get(lot, ""), p.allocation, monthly, share, diff, special,
                 d.balance_cents if d else 0,
                 max((b for b, v in d.buckets.items() if v), key=_bucket_order, default="current") if d else "current"))
+        if p.violations and p.cure_days is None:
+            issues.append(Issue("hoa", "property", p.property_id, "no cure period in the policy (Violation Cure "
+                                                                  "Days): cure deadlines fall on the notice date"))
         if p.pack is not None:
             for v in p.violations:
                 steps.append(violation_step(v, as_of, p.pack, p.cure_days or 0, p.schedule, p.fines.get(v.code)))

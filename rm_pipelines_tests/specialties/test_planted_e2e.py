@@ -42,24 +42,11 @@ def _load(url: str, tmp, now: dt.datetime, seed: int):
 
 @pytest.fixture(scope="module")
 def module_pg_url():
-    """A fresh database on the real PostgreSQL server for this module (like conftest's `pg_url`, module-scoped)."""
-    import uuid
+    """A fresh database on the real PostgreSQL server for this module (conftest's `pg_url`, module-scoped)."""
+    from rm_pipelines_tests.conftest import fresh_pg_database
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from rm_pipelines_tests.conftest import PG_ADMIN_URL
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"rm_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -205,3 +192,16 @@ def test_planted_cases_hold_on_another_day(tmp_path, monkeypatch, seed, now):
         assert brooks.delinquent_assessments_cents == 34_722 + 2 * 37_500 and brooks.stage == "board lien vote"
     finally:
         engine.dispose()
+
+
+def test_one_read_for_all_four_gives_the_same_views(planted):
+    from rm_pipelines.flows import specialties as flow
+
+    engine, views = planted
+    together = flow.evaluate_all(engine, ORG, as_of=NOW.date(), run_id="all", progress=lambda _m: None)
+    assert set(together) == set(views)
+    for product, ev in together.items():
+        assert ev.stored.rows == views[product].stored.rows, product
+    assert together["commercial"].view.cam == views["commercial"].view.cam
+    assert together["hoa"].view.delinquency == views["hoa"].view.delinquency
+    assert together["student_housing"].view.matches == views["student_housing"].view.matches
