@@ -37,6 +37,10 @@ VIEWS: dict[str, tuple[str, dict[str, tuple[str, list[tuple[str, str]], str]]]] 
                                                   ("term", "term"), ("term_start", "starts"), ("signed_on", "signed"),
                                                   ("unit_type", "unit type"), ("status", "status")],
                          "student applications with normalised university names"),
+        "installments": ("student_installments", [("resident_name", "resident"), ("term_start", "term"),
+                                                  ("contract_cents", "contract rent"), ("number", "#"), ("due", "due"),
+                                                  ("amount_cents", "installment")],
+                         "installment schedules of current and next terms (equal, not prorated)"),
     }),
     "commercial": ("commercial", {
         "cam": ("cam_reconciliations", [("tenant_name", "tenant"), ("year", "year"), ("lease_type", "type"),

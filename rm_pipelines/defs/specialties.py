@@ -34,6 +34,8 @@ ASSETS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "roommates": ("Next-term roommate matching: hard filters, behavioural score, mutual requests, "
                       "maximum-weight matching.", ("student_matches",)),
         "applications": ("Student applications with normalised university names.", ("student_applications",)),
+        "installments": ("Installment schedules of current and next terms: the term's contract rent in equal "
+                         "installments, not prorated.", ("student_installments",)),
     },
     "commercial": {
         "cam_reconciliation": ("CAM reconciliation per tenant for the last complete year: share, caps, admin fee, "
@@ -164,6 +166,13 @@ def _student(v) -> tuple[dict[str, dict], list]:  # noqa: ANN001
                 {"property": f.property, "unit": f.unit, "status": f.status, "detected": f.detected_on,
                  "detail": f.detail} for f in v.lihtc_findings]) if v.lihtc_findings else
                 "_no open full-time-student findings in LIHTC units (decided by the compliance engine)_")},
+        "installments": {"dagster/row_count": len(v.installments),
+                         "residents": len({i.resident_id for i in v.installments}),
+                         "contract_rent_total": fmt(sum(i.amount_cents for i in v.installments)),
+                         "preview": dg.MetadataValue.md(preview_markdown([
+                             {"resident": i.resident_name, "term": f"{i.term_start} – {i.term_end}", "#": i.number,
+                              "due": i.due, "installment": fmt(i.amount_cents), "contract": fmt(i.contract_cents)}
+                             for i in v.installments[:24]]))},
     }
     checks = [_check("beds_have_lease_terms", not no_term, f"{len(no_term)} occupied bed(s) without a lease term",
                      no_term)]
@@ -353,7 +362,7 @@ asset_management_evaluation = _build("asset_management")
 
 specialties_job = dg.define_asset_job(
     name="specialties",
-    selection=dg.AssetSelection.groups(*store.DOMAINS),
+    selection=dg.AssetSelection.key_prefixes(*([p] for p in store.DOMAINS)),
     description="Evaluate the org's student housing, commercial, HOA and asset-management views from its "
                 "EstateCore tables (run after the sync).",
     tags={"rm/job": "specialties"},

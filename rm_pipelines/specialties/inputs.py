@@ -452,6 +452,8 @@ class StudentInputs:
     policies: dict[str, str | None]
     property_names: dict[str, str]
     unit_types: dict[str, str]  # resident → unit type
+    contracts: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict)  # (resident, term start) →
+    # (contract rent, installments): the monthly RENT recurring charges in force during the term, added up
 
 
 def student_inputs(b: Base, normalize_university: Callable[[str], str] = lambda s: s) -> StudentInputs:
@@ -476,6 +478,7 @@ def student_inputs(b: Base, normalize_university: Callable[[str], str] = lambda 
             inc = m.get("annual_income")
             guarantors[rid(m, "resident_rm_id")].append(None if inc is None else opt_cents(inc))
     leases, prepaid, applicants, unit_types = [], set(), [], {}
+    contracts: dict[tuple[str, date], tuple[int, int]] = {}
     by_display = {str(r.get("display_id")): res for res, r in b.residents.items() if r.get("display_id") is not None}
     next_year = academic_year_of(b.as_of) + 1
     for res, r in b.residents.items():
@@ -493,6 +496,11 @@ def student_inputs(b: Base, normalize_university: Callable[[str], str] = lambda 
         inst = b.rc_amount(b.rcs.get(res, ()), {"RENT"}, b.as_of)
         if inst is None and rents:
             inst = min(rents)[2]
+        for start, end, _sg in terms:
+            months = [date(y, m, 1) for y, m in _month_keys(start, end)]
+            amounts = [b.rc_amount(b.rcs.get(res, ()), {"RENT"}, max(m, start)) for m in months]
+            if all(a is not None for a in amounts):
+                contracts[(res, start)] = (sum(amounts), len(amounts))
         univ = b.u("Tenant", res, "university")
         lease = BedLease(res, r.get("name") or res, pid, uid, unit.get("name") or "", (r.get("bed_space") or None),
                          r.get("status") or "", _d(ls.get("move_in_date")), _d(ls.get("move_out_date")), terms, inst,
@@ -513,7 +521,17 @@ def student_inputs(b: Base, normalize_university: Callable[[str], str] = lambda 
     policies = {pid: ("same-gender" if b.u("Property", pid, "gender_policy") == "same-gender" else None)
                 for pid in student_props}
     names = {pid: b.props[pid].get("name") or pid for pid in student_props}
-    return StudentInputs(units, dict(beds), leases, dict(guarantors), prepaid, applicants, policies, names, unit_types)
+    return StudentInputs(units, dict(beds), leases, dict(guarantors), prepaid, applicants, policies, names, unit_types,
+                         contracts)
+
+
+def _month_keys(start: date, end: date) -> list[tuple[int, int]]:
+    """(year, month) of every calendar month a term touches."""
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
 
 
 # -- asset management ---------------------------------------------------------------------------------------

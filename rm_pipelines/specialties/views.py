@@ -23,6 +23,7 @@ from .student_housing import (
     bed_occupancy,
     classify_term,
     guarantor_coverage,
+    installment_schedule,
     prelease_pace,
 )
 from .tenant_improvements import TiStatus, ti_status
@@ -41,6 +42,21 @@ class StudentApplication:
     signed_on: date | None
     unit_type: str
     status: str
+
+
+@dataclass(frozen=True)
+class Installment:
+    """One installment of a resident's term: the term's contract rent split into equal installments."""
+
+    resident_id: str
+    resident_name: str
+    property_id: str
+    term_start: date
+    term_end: date
+    contract_cents: int
+    number: int
+    due: date
+    amount_cents: int
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,7 @@ class StudentHousingView:
     lihtc_findings: list[LihtcStudentFinding] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     property_names: dict[str, str] = field(default_factory=dict)
+    installments: list[Installment] = field(default_factory=list)
 
     @property
     def beds_without_term(self) -> list[BedStatus]:
@@ -91,8 +108,20 @@ def evaluate_student_housing(inp: StudentInputs, as_of: date, lihtc_findings: li
                                        classify_term(term[0], term[1]) if term else None, term[0] if term else None,
                                        term[2] if term else None, inp.unit_types.get(ls.resident_id, ""), ls.status))
     unis = Counter(a.university or "(not recorded)" for a in apps)
+    schedule = []
+    for ls in live:
+        for start, end, _signed in ls.terms:
+            if end < as_of:
+                continue  # past terms: their ledger tells what was billed
+            contract = inp.contracts.get((ls.resident_id, start))
+            if not contract:
+                continue
+            cents, count = contract
+            for k, (due, amount) in enumerate(installment_schedule(cents, count, start.replace(day=1)), start=1):
+                schedule.append(Installment(ls.resident_id, ls.resident_name, ls.property_id, start, end, cents, k,
+                                            due, amount))
     return StudentHousingView(as_of, beds, pace, guar, matches, apps, dict(unis.most_common()),
-                              list(lihtc_findings), list(issues), inp.property_names)
+                              list(lihtc_findings), list(issues), inp.property_names, schedule)
 
 
 @dataclass

@@ -58,6 +58,7 @@ SNAPSHOTS: dict[str, tuple[type, str, str]] = {
     "student_guarantors": (SH.GuarantorCoverage, "student_housing", "guarantors"),
     "student_matches": (RM.Match, "student_housing", "matches"),
     "student_applications": (V.StudentApplication, "student_housing", "applications"),
+    "student_installments": (V.Installment, "student_housing", "installments"),
     "cam_reconciliations": (CM.CamReconciliation, "commercial", "cam"),
     "percentage_rent": (PR.PercentageRent, "commercial", "percentage_rent"),
     "ti_allowances": (TI.TiStatus, "commercial", "ti"),

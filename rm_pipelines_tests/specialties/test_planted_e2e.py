@@ -148,6 +148,9 @@ def test_student_planted(planted):
     assert apps["Banks, Theo"].university == "Wichita State University"
     assert apps["Banks, Theo"].term == "academic year" and apps["Banks, Theo"].term_start == dt.date(2027, 8, 15)
     assert [(f.property, f.unit) for f in st.lihtc_findings] == [("HARBOR", "201")]  # shown, not re-decided
+    ava = [i for i in st.installments if i.resident_name == "Lindqvist, Ava"]
+    assert [(i.due, i.amount_cents) for i in ava][:2] == [(dt.date(2027, 8, 1), 65_000), (dt.date(2027, 9, 1), 65_000)]
+    assert len(ava) == 12 and {i.contract_cents for i in ava} == {780_000} and ava[-1].due == dt.date(2028, 7, 1)
     assert not st.beds_without_term
 
 

@@ -1,5 +1,5 @@
 """Specialties schema: per-evaluation snapshots of the specialised products — student housing (beds, pre-lease
-pace, guarantors, roommate matches, applications), commercial (CAM reconciliations, percentage rent, TI
+pace, guarantors, roommate matches, applications, installments), commercial (CAM reconciliations, percentage rent, TI
 allowances), HOA (assessments, delinquency, violation steps, board, budget checks), asset management (monthly
 metrics, lease expirations) — their data issues and the evaluations log.
 
@@ -117,6 +117,24 @@ def upgrade() -> None:
     schema='specialties'
     )
     op.create_index('ix_student_applications_org_as_of', 'student_applications', ['org_id', 'as_of'], unique=False, schema='specialties')
+    op.create_table('student_installments',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('org_id', sa.String(length=64), nullable=False, comment='organisation (registry slug)'),
+    sa.Column('as_of', sa.Date(), nullable=False, comment='evaluation date'),
+    sa.Column('run_id', sa.String(length=64), nullable=False, comment='Dagster run (or caller) that evaluated'),
+    sa.Column('resident_id', sa.Text(), nullable=True),
+    sa.Column('resident_name', sa.Text(), nullable=True),
+    sa.Column('property_id', sa.Text(), nullable=True),
+    sa.Column('term_start', sa.Date(), nullable=True),
+    sa.Column('term_end', sa.Date(), nullable=True),
+    sa.Column('contract_cents', sa.BigInteger(), nullable=True),
+    sa.Column('number', sa.BigInteger(), nullable=True),
+    sa.Column('due', sa.Date(), nullable=True),
+    sa.Column('amount_cents', sa.BigInteger(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    schema='specialties'
+    )
+    op.create_index('ix_student_installments_org_as_of', 'student_installments', ['org_id', 'as_of'], unique=False, schema='specialties')
     op.create_table('cam_reconciliations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('org_id', sa.String(length=64), nullable=False, comment='organisation (registry slug)'),
@@ -389,6 +407,7 @@ def downgrade() -> None:
     op.drop_table('ti_allowances', schema='specialties')
     op.drop_table('percentage_rent', schema='specialties')
     op.drop_table('cam_reconciliations', schema='specialties')
+    op.drop_table('student_installments', schema='specialties')
     op.drop_table('student_applications', schema='specialties')
     op.drop_table('student_matches', schema='specialties')
     op.drop_table('student_guarantors', schema='specialties')
