@@ -59,8 +59,8 @@ class Issue:
 
 
 def rid(row: Mapping[str, Any], col: str = "rm_id") -> str | None:
-    v = row.get(col)
-    return None if v is None else f"{row.get('location_id')}:{v}"
+    v = row[col] if col in row else None
+    return None if v is None else f"{row['location_id']}:{v}"
 
 
 def _d(v: Any) -> date | None:
@@ -255,6 +255,12 @@ def commercial_inputs(b: Base, years: Sequence[int]) -> CommercialInputs:
         pools[pid] = {y: ExpensePool(pid, y, tuple(ExpenseLine(k, v) for k, v in lines.items()), rsf,
                                      occupied_rsf_days(spans[pid], y)) for y, lines in parsed.items()}
     leases, pct, ti = [], [], []
+    setups_of: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for c in b.tables.get("cam_setups", ()):
+        setups_of[rid(c, "lease_rm_id")].append(c)
+    sales_of: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for s in b.tables.get("retail_sales", ()):
+        sales_of[rid(s, "lease_rm_id")].append(s)
     for ls in comm_leases:
         res = rid(ls, "resident_rm_id")
         r = b.residents.get(res, {})
@@ -265,7 +271,7 @@ def commercial_inputs(b: Base, years: Sequence[int]) -> CommercialInputs:
         if move_in is None:
             b.issue("commercial", "lease", rid(ls), "commercial lease without a move-in date")
             continue
-        setups = [c for c in b.tables.get("cam_setups", ()) if rid(c, "lease_rm_id") == rid(ls)]
+        setups = setups_of.get(rid(ls), ())
         cam = next((c for c in setups if b.code(c) == "CAM"), None)
         try:
             lt = b.u("Tenant", res, "lease_type").lower()
@@ -301,7 +307,7 @@ def commercial_inputs(b: Base, years: Sequence[int]) -> CommercialInputs:
                     base_rent = b.rc_amount(b.rcs.get(res, ()), {"RENT"}, end) or 0
                     reports = [SalesReport(_d(s["sales_month"]), opt_cents(s["gross_sales"]) or 0,
                                            opt_cents(s.get("excluded_sales")) or 0)
-                               for s in b.tables.get("retail_sales", ()) if rid(s, "lease_rm_id") == rid(ls)]
+                               for s in sales_of.get(rid(ls), ())]
                     billed = sum(opt_cents(c["amount"]) or 0 for c in b.charges_of.get(res, ()) if b.code(c) == "PCT"
                                  and start <= (_d(c["transaction_date"]).replace(day=1) - timedelta(days=1)) <= end)
                     pct.append((PercentageLease(res, name, pid, rate, base_rent * 12,

@@ -26,7 +26,14 @@ def to_cents(value: Any) -> int:
 
 def opt_cents(value: Any) -> int | None:
     """Like :func:`to_cents`; None and blank text stay None."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None:
+        return None
+    if type(value) is Decimal:  # the common case (NUMERIC columns): no parsing
+        cents = value.scaleb(2)
+        whole = int(cents)
+        if cents == whole:
+            return whole
+    if isinstance(value, str) and not value.strip():
         return None
     return to_cents(value)
 
