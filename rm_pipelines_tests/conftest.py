@@ -6,6 +6,7 @@ import os
 import shutil
 import textwrap
 import uuid
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -74,9 +75,9 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'warehouse' / 'estatecore.sqlite'}"
 
 
-@pytest.fixture
-def pg_url():
-    """A fresh PostgreSQL database on the real server, dropped afterwards."""
+@contextmanager
+def fresh_pg_database():
+    """A fresh PostgreSQL database on the real server (its URL), dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -94,3 +95,10 @@ def pg_url():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database on the real server, dropped afterwards."""
+    with fresh_pg_database() as url:
+        yield url

@@ -110,9 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import limits as compliance_cli
     from . import reports as reports_cli
     from . import sandbox as sandbox_cli
+    from . import specialties as specialties_cli
     from . import warehouse as warehouse_cli
 
-    for module in (sandbox_cli, warehouse_cli, compliance_cli, health_cli, reports_cli):
+    for module in (sandbox_cli, warehouse_cli, compliance_cli, health_cli, reports_cli, specialties_cli):
         module.register(sub)
     return parser
 

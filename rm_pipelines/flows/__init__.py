@@ -6,4 +6,5 @@ never imports Dagster. The faces (`defs/`, `cli/`) call flows.
 - `load`: rm_raw → EstateCore tables (validate, map, upsert, audit)
 - `evaluate`: EstateCore → compliance snapshots and the findings ledger
 - `render`: compliance → report files (PDF/A-3b with their evidence, XML + CSV) and `ops.report_index`
+- `specialties`: EstateCore → student housing, commercial, HOA and asset-management views
 """

@@ -121,6 +121,9 @@ import datetime as _dt
 import gc
 import itertools
 import random
+import sys
+
+from .portfolio_specialties import SPECIALTY_UDF_SPECS, add_specialties
 
 __all__ = ["COLLECTIONS", "PLANTED_FINDINGS", "PLANTED_MIN_UNITS", "UDF_DEFINITIONS", "generate_portfolio"]
 
@@ -174,19 +177,19 @@ _UDF_SPECS = (
     ("Move-In Certification Date", "Date", "Tenant", ""),
     ("Move-In Certified Income", "Numeric", "Tenant", ""),
     ("Move-In Household Size", "Numeric", "Tenant", ""),
-)
+) + SPECIALTY_UDF_SPECS  # the specialised products' UDFs (portfolio_specialties), appended: earlier IDs stay stable
 
 UDF_DEFINITIONS: list[dict] = [
     {
         "UserDefinedFieldID": i, "Name": name, "FieldType": ftype, "ParentType": ptype, "ComboList": combo,
         "IsRequired": False, "SortOrder": i,
-        "CreateDate": f"2016-03-{1 + i % 28:02d}T09:{10 + i:02d}:00", "CreateUserID": 1,
-        "UpdateDate": f"2016-03-{1 + i % 28:02d}T09:{10 + i:02d}:00", "UpdateUserID": 1,
+        "CreateDate": f"2016-03-{1 + i % 28:02d}T{9 + (10 + i) // 60:02d}:{(10 + i) % 60:02d}:00", "CreateUserID": 1,
+        "UpdateDate": f"2016-03-{1 + i % 28:02d}T{9 + (10 + i) // 60:02d}:{(10 + i) % 60:02d}:00", "UpdateUserID": 1,
     }
     for i, (name, ftype, ptype, combo) in enumerate(_UDF_SPECS, start=1)
 ]
 _UDF = {d["Name"]: (d["UserDefinedFieldID"], d["Name"], d["ParentType"], d["FieldType"]) for d in UDF_DEFINITIONS}
-_PROPERTY_UDFS = [_UDF[d[0]] for d in _UDF_SPECS if d[2] == "Property"]
+_PROPERTY_UDFS = [_UDF[d[0]] for d in _UDF_SPECS if d[2] == "Property" and d not in SPECIALTY_UDF_SPECS]
 _UNIT_UDFS = [_UDF[n] for n in ("BIN", "AMI Designation", "Unit Program", "Utility Allowance")]
 _CERT_UDFS = [_UDF[n] for n in ("Certification Type", "Certification Effective Date", "Next Recertification Due",
                                 "Certified Annual Income", "Certified Household Size", "Student Exception",
@@ -676,6 +679,7 @@ class _Generator:
         self.vendor_by_cat: dict[int, list[int]] = {}
         self.voucher_kinds: set[str] = set()
         self.planted_on = units >= PLANTED_MIN_UNITS
+        self.seed = seed
 
     # ---- small random helpers -----------------------------------------------------------------
     def pick(self, seq):
@@ -743,6 +747,7 @@ class _Generator:
         self.ledger()
         self.work_orders()
         self.prospects()
+        add_specialties(self, self.seed, sys.modules[__name__])  # last, from a stream of its own: nothing above changes
         return self.out
 
     # ---- reference data ----------------------------------------------------------------------------

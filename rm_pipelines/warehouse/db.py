@@ -1,7 +1,8 @@
 """Engines for the EstateCore database: SQLite by default (one file per schema, WAL, busy timeout) or PostgreSQL.
 
-Tables live in four schemas: `estatecore` (the product tables), `rm_raw` (Rent Manager payloads as landed),
-`ops` (sync state, runs, quarantine, audit) and `compliance` (evaluations and the findings ledger). On PostgreSQL
+Tables live in five schemas: `estatecore` (the product tables), `rm_raw` (Rent Manager payloads as landed),
+`ops` (sync state, runs, quarantine, audit), `compliance` (evaluations and the findings ledger) and `specialties`
+(student housing, commercial, HOA and asset-management views). On PostgreSQL
 they are real schemas; on SQLite the others are attached database files next to the main file, which holds
 `estatecore`.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-SCHEMAS = ("estatecore", "rm_raw", "ops", "compliance")
+SCHEMAS = ("estatecore", "rm_raw", "ops", "compliance", "specialties")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 

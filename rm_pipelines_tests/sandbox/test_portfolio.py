@@ -21,6 +21,7 @@ from rm_pipelines.sandbox.portfolio import (
     UDF_DEFINITIONS,
     generate_portfolio,
 )
+from rm_pipelines.sandbox.portfolio_specialties import SPECIALTY_UDF_SPECS
 
 NOW = dt.datetime(2026, 11, 20, 14, 3, 22, 512000)
 SEED = 11
@@ -121,6 +122,7 @@ UDFS = {
     "Benefit Income": "Contact", "Other Income": "Contact", "Asset Cash Value": "Contact",
     "Asset Annual Income": "Contact",
 }
+UDFS.update({name: parent for name, _type, parent, _combo in SPECIALTY_UDF_SPECS})  # the specialised products'
 PROPERTY_KINDS = {"multifamily", "senior", "student", "commercial", "hoa", "single-family", "mixed-use"}
 PROGRAMS = {"LIHTC", "Section 8", "HOME", "USDA RD 515", "Tax-Exempt Bond"}
 UNIT_PROGRAMS = {"LIHTC", "HOME-Low", "HOME-High", "USDA RD 515", "Bond", "Market"}

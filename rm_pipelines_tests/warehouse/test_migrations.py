@@ -10,7 +10,7 @@ from sqlalchemy import Column, MetaData, Table, inspect
 from sqlalchemy.schema import BLANK_SCHEMA
 
 from rm_pipelines.rentmanager.catalog import ENTITIES
-from rm_pipelines.warehouse import compliance_store, models, ops, raw
+from rm_pipelines.warehouse import compliance_store, models, ops, raw, specialties_store
 from rm_pipelines.warehouse.db import create_warehouse_engine
 from rm_pipelines.warehouse.migrate import MIGRATIONS_DIR, current_revision, head_revision, upgrade
 
@@ -54,7 +54,7 @@ def test_upgrade_is_idempotent_and_matches_the_models(engine):
         def referred(table, to_schema, constraint, referred_schema):  # noqa: ANN001, ANN202
             return BLANK_SCHEMA if sqlite and referred_schema == "estatecore" else referred_schema
 
-        for md in (models.metadata, ops.metadata, raw.metadata, compliance_store.metadata):
+        for md in (models.metadata, ops.metadata, raw.metadata, compliance_store.metadata, specialties_store.metadata):
             for table in md.tables.values():
                 table.to_metadata(target, schema=None if (sqlite and table.schema == "estatecore") else table.schema,
                                   referred_schema_fn=referred)

@@ -1,4 +1,4 @@
-"""Alembic environment of the EstateCore warehouse (schemas estatecore, rm_raw, ops, compliance).
+"""Alembic environment of the EstateCore warehouse (schemas estatecore, rm_raw, ops, compliance, specialties).
 
 Run through `rm_pipelines.warehouse.migrate.upgrade()` / `rm-pipelines db upgrade`, which hands over an open
 connection (SQLite: the attached rm_raw/ops files; PostgreSQL: the three schemas). The version table is
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from rm_pipelines.warehouse import compliance_store, models, ops, raw
+from rm_pipelines.warehouse import compliance_store, models, ops, raw, specialties_store
 
 config = context.config
-target_metadata = [models.metadata, ops.metadata, raw.metadata, compliance_store.metadata]
+target_metadata = [models.metadata, ops.metadata, raw.metadata, compliance_store.metadata, specialties_store.metadata]
 
 
 def run_migrations_online() -> None:
