@@ -762,7 +762,7 @@ class _Source:
         L = self.L
         todo: dict[int, list[int]] = defaultdict(list)
         for (entity, loc, key) in self.open_q:
-            if entity == self.source and key.lstrip("-").isdigit() and (loc, int(key)) not in self.processed:
+            if entity == self.source and _storable_key(key) and (loc, int(key)) not in self.processed:
                 todo[loc].append(int(key))
         for loc, keys in todo.items():
             for batch in chunks(sorted(keys), IN_BATCH):
@@ -1270,6 +1270,11 @@ class _Source:
 
 
 # --------------------------------------------------------------------------------------------------------------
+
+
+def _storable_key(key: str) -> bool:
+    """A quarantined key that can be an rm_raw key (a landing rejection may hold one beyond 64 bits)."""
+    return key.lstrip("-").isdigit() and -(2**63) <= int(key) < 2**63
 
 
 def _none(s: pd.Series) -> pd.Series:
