@@ -138,3 +138,44 @@ def test_a_key_twice_in_one_page_with_different_contents_lands_neither_version(w
     sandbox.faults.duplicate_row = None
     assert wh.sync(PORTFOLIO, mode="full", page_size=20).ok
     assert wh.raw_keys("units") == everything and wh.quarantine("units") == []
+
+
+# ---------------------------------------------------------------------------------------------------- loading
+
+
+def test_a_nul_character_is_removed_by_rule_and_every_table_loads(wh, sandbox, tmp_path):
+    from rm_pipelines.flows.evaluate import evaluate_org
+    from rm_pipelines_tests.conftest import SANDBOX_AS_OF
+
+    unit = sandbox.store.records("Units")[7]
+    sandbox.store.upsert("Units", [{**unit, "Name": "12\u0000B"}])
+    assert wh.sync().ok
+    # rm_raw keeps the record as sent: JSON escapes the character, which PostgreSQL text would refuse raw
+    ((payload,),) = wh.rows("SELECT payload FROM rm_raw.units WHERE org_id = 'acme' AND rm_id = :k", k=unit["UnitID"])
+    assert "12\\u0000B" in payload and orjson.loads(payload)["Name"] == "12\u0000B"
+    loads = wh.load()
+    assert set(loads) == {t.name for t in T.TABLES}  # every table loaded, on both databases
+    assert loads["units"].nul_removed == {"Name": 1} and loads["units"].quarantined == 0
+    assert wh.rows(f"SELECT name FROM {wh.table('units')} WHERE rm_id = :k", k=unit["UnitID"]) == [("12B",)]
+    assert wh.keys("units") == {u["UnitID"] for u in sandbox.store.records("Units")}
+    leases = {le["LeaseID"] for le in sandbox.store.records("Leases") if le["UnitID"] == unit["UnitID"]}
+    assert leases and leases <= wh.keys("leases")  # the unit's leases load with it
+    evaluation = evaluate_org(wh.engine, wh.org(), as_of=SANDBOX_AS_OF, run_id="eval-1", data_dir=tmp_path / "data")
+    assert evaluation.result.units  # compliance runs on the loaded tables
+    # later runs are not stuck on the row
+    assert wh.sync().ok and wh.load()["units"].quarantined == 0
+
+
+def test_numbers_beyond_a_columns_range_are_quarantined_the_same_on_every_database(wh, sandbox):
+    units = sandbox.store.records("Units")
+    sandbox.store.upsert("Units", [{**units[1], "SortOrder": 2**40},     # an INTEGER column holds 32 bits
+                                   {**units[2], "Bedrooms": 2**63},      # beyond 64 bits once typed
+                                   {**units[4], "SortOrder": -(2**63)}])
+    assert wh.sync(PORTFOLIO).ok
+    report = wh.load(PORTFOLIO_TABLES)["units"]
+    reasons = {q["rm_key"]: q["reasons"] for q in wh.quarantine("units")}
+    assert set(reasons) == {str(units[i]["UnitID"]) for i in (1, 2, 4)}
+    assert reasons[str(units[1]["UnitID"])] == [f"sort_order: transform int failed on SortOrder (got {2**40})"]
+    assert reasons[str(units[2]["UnitID"])] == [f"Bedrooms: type Int64 (got {2**63})"]
+    assert report.quarantined == 3
+    assert wh.keys("units") == {u["UnitID"] for u in units} - {units[i]["UnitID"] for i in (1, 2, 4)}

@@ -88,6 +88,8 @@ def _result(report: LoadReport, engine, run_id: str) -> dg.MaterializeResult:  #
     metadata = {k: v for k, v in report.as_metadata().items() if not isinstance(v, dict)}
     metadata["dagster/row_count"] = dg.MetadataValue.int(report.rows_in_table)
     metadata["quarantine_reasons"] = dg.MetadataValue.json(report.quarantine_reasons)
+    if report.nul_removed:  # rows loaded after the documented NUL rule; the log names their keys
+        metadata["nul_removed"] = dg.MetadataValue.json(report.nul_removed)
     metadata["preview"] = dg.MetadataValue.md(report.preview_markdown or "_no rows_")
     checks = [dg.AssetCheckResult(
         check_name=QUARANTINE_CHECK,
