@@ -179,3 +179,56 @@ def test_numbers_beyond_a_columns_range_are_quarantined_the_same_on_every_databa
     assert reasons[str(units[2]["UnitID"])] == [f"Bedrooms: type Int64 (got {2**63})"]
     assert report.quarantined == 3
     assert wh.keys("units") == {u["UnitID"] for u in units} - {units[i]["UnitID"] for i in (1, 2, 4)}
+
+
+# ---------------------------------------------------------------------------------------------------- UDF values
+
+
+def _resident(wh, tenant_id):
+    from rm_pipelines.warehouse.read import read_frame
+
+    frame = read_frame(wh.engine, "residents", "acme", decrypt=True).set_index("rm_id")
+    return frame.loc[tenant_id, ["certified_annual_income", "certification_effective_date"]].tolist()
+
+
+def test_a_udf_value_its_attribute_cannot_take_is_quarantined_and_the_attribute_keeps_its_value(wh, sandbox):
+    from decimal import Decimal
+
+    udvs = [u for u in sandbox.store.records("UserDefinedValues") if u["ParentType"] == "Tenant" and u["Value"]]
+    income = next(u for u in udvs if u["Name"] == "Certified Annual Income")
+    effective = next(u for u in udvs if u["Name"] == "Certification Effective Date" and u["ParentID"] == income["ParentID"])
+    other = next(u for u in udvs if u["Name"] == "Certified Annual Income" and u["ParentID"] != income["ParentID"])
+    assert wh.sync(PORTFOLIO).ok
+    wh.load(PORTFOLIO_TABLES)
+    before, other_before = _resident(wh, income["ParentID"]), _resident(wh, other["ParentID"])
+    assert before[0] == Decimal(income["Value"]) and str(before[1]) == effective["Value"]
+
+    sandbox.store.upsert("UserDefinedValues", [{**income, "Value": "lots"}, {**effective, "Value": "31/31/2026"},
+                                               {**other, "Value": "-99,999"}])
+    assert wh.sync(PORTFOLIO).ok
+    loads = wh.load(PORTFOLIO_TABLES)
+    assert loads["udf_values"].quarantined == 3
+    reasons = {q["rm_key"]: q["reasons"] for q in wh.quarantine("tenant_udfs")}
+    assert reasons == {
+        str(income["UserDefinedValueID"]): ["UDF 'Certified Annual Income' → certified_annual_income: not a money "
+                                            "amount (got ****)"],
+        str(effective["UserDefinedValueID"]): ["UDF 'Certification Effective Date' → certification_effective_date: "
+                                               "not a date (got '31/31/2026')"],
+        str(other["UserDefinedValueID"]): ["UDF 'Certified Annual Income' → certified_annual_income: implausible, "
+                                           "below 0 (got ****)"],
+    }
+    assert all(q["table_name"] == "udf_values" and q["stage"] == "map" for q in wh.quarantine("tenant_udfs"))
+    # the certification is still there: the attributes keep their last valid values, nothing audited as changed
+    assert _resident(wh, income["ParentID"]) == before and _resident(wh, other["ParentID"]) == other_before
+    assert not loads["udf_values"].typed_attribute_updates
+    assert not [a for a in ops.audit_rows(wh.engine, "acme", "residents", run_id=f"run-{wh.runs}")]
+
+    # a valid value arrives: it loads, its quarantine closes, the attribute follows (audited)
+    sandbox.store.upsert("UserDefinedValues", [{**income, "Value": "41,250.00"}])
+    assert wh.sync(PORTFOLIO).ok
+    assert wh.load(PORTFOLIO_TABLES)["udf_values"].typed_attribute_updates == {"residents": 1}
+    assert _resident(wh, income["ParentID"]) == [Decimal("41250.00"), before[1]]
+    assert {q["rm_key"] for q in wh.quarantine("tenant_udfs")} == {str(effective["UserDefinedValueID"]),
+                                                                    str(other["UserDefinedValueID"])}
+    (audit,) = ops.audit_rows(wh.engine, "acme", "residents", run_id=f"run-{wh.runs}")
+    assert audit["changed"] == {"certified_annual_income": ["****", "****"]}

@@ -15,7 +15,9 @@
 4. Deletes: a raw row flagged deleted (full sync / key scan) soft-deletes the EstateCore row; a full load also
    soft-deletes rows whose raw row vanished; a key that comes back is revived.
 5. UDF values (`udf_values`) update the typed attributes of their parents (units.bin …) as they load; parents
-   read the stored UDF values when they load — either order gives the same result.
+   read the stored UDF values when they load — either order gives the same result. A UDF value its attribute
+   cannot take (`lots` as an income, `31/31/2026`, an income of −99,999: `quality/udf_values.py`) is
+   quarantined and not stored, so the attribute keeps the last value that passed until a valid one arrives.
 6. The load watermark, a data-quality score (ops.dq_scores) and the report are recorded.
 
 Nothing is dropped silently: each candidate row is loaded, unchanged, quarantined with reasons, counted as out of
@@ -49,6 +51,7 @@ from sqlalchemy import Engine
 from .. import clock
 from ..orgs import Org
 from ..quality.models import known_fields
+from ..quality.udf_values import udf_value_problems
 from ..warehouse import ops
 from ..warehouse import tables as T
 from ..warehouse import transforms as TR
@@ -668,11 +671,15 @@ class _Source:
         self._deleted_parents: set[int] = set()
         self._parent_pos = 0
         self.org_udf_sensitive: set[str] = set()
+        self.attribute_rules: dict[str, UdfRule] = {}
+        self.attribute_columns: dict[str, T.Column] = {}
         if self.parent_type:
             from ..warehouse.mapping import udf_rules_by_parent
 
             rules = udf_rules_by_parent(loader.org, known_fields).get(self.parent_type, {})
             self.org_udf_sensitive = {n for n, u in rules.items() if u.sensitive}
+            self.attribute_rules = rules  # UDF values that feed typed attributes pass their gate before loading
+            self.attribute_columns = {c.name: c for c in T.get(T.UDF_PARENT_TABLE[self.parent_type]).columns}
         self.own_udf_rules: dict[str, UdfRule] = loader.mapping.udf_by_name() if self.spec.udf_parent_type else {}
         from ..quality.validate import base_schema
 
@@ -1030,6 +1037,10 @@ class _Source:
             ftypes = untyped["FieldType"].tolist() if "FieldType" in untyped.columns else [None] * n
             cols["is_encrypted"] = [bool(v is not None and is_sensitive_udf(nm, ft, self.org_udf_sensitive))
                                     for nm, ft, v in zip(names, ftypes, cols.get("value") or [None] * n)]
+            if self.attribute_rules:  # a value its attribute cannot take stays out; the stored value is kept
+                for p, reason in udf_value_problems(self.attribute_rules, self.attribute_columns, names,
+                                                    cols.get("value") or [None] * n, ctx).items():
+                    failures[p].append(reason)
         if self.spec.udf_parent_type and self.udf_targets:
             rm_ids = [row[1] for row in rows]
             attrs = L.udf_attributes(None, self.spec.udf_parent_type, loc, rm_ids, self.own_udf_rules,
