@@ -232,3 +232,75 @@ def test_a_udf_value_its_attribute_cannot_take_is_quarantined_and_the_attribute_
                                                                     str(other["UserDefinedValueID"])}
     (audit,) = ops.audit_rows(wh.engine, "acme", "residents", run_id=f"run-{wh.runs}")
     assert audit["changed"] == {"certified_annual_income": ["****", "****"]}
+
+
+# ---------------------------------------------------------------------------------------------------- compliance
+
+
+def _sync_job(registry_file, url):
+    import dagster as dg
+
+    from rm_pipelines.defs.assets import rentmanager_extract
+    from rm_pipelines.defs.compliance import compliance_evaluation
+    from rm_pipelines.defs.estatecore import estatecore_load
+    from rm_pipelines.defs.resources import WarehouseResource
+    from rm_pipelines_tests.conftest import SANDBOX_AS_OF
+
+    resources = {"rentmanager": RentManagerResource(orgs_file=str(registry_file)),
+                 "warehouse": WarehouseResource(database_url=url)}
+    config = {"ops": {"compliance_evaluation": {"config": {"as_of": SANDBOX_AS_OF.isoformat()}}}}
+
+    def run(instance):
+        result = dg.materialize([rentmanager_extract, estatecore_load, compliance_evaluation], instance=instance,
+                                partition_key="acme", resources=resources, run_config=config, raise_on_error=False)
+        checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+        status = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node(
+            "compliance_evaluation")}.get("status")
+        return result, checks, status
+
+    return run
+
+
+def test_a_property_whose_row_is_quarantined_is_undetermined_and_the_others_are_evaluated(registry_file, url,
+                                                                                            sandbox):
+    from collections import Counter
+
+    import dagster as dg
+
+    from rm_pipelines.sandbox.portfolio import PLANTED_FINDINGS
+    from rm_pipelines.warehouse import compliance_store
+
+    registry_file.write_text(registry_file.read_text() + "    compliance: {backfill_earliest_limits: true}\n")
+    harbor = next(p for p in sandbox.store.records("Properties") if p["ShortName"] == "HARBOR")
+    sandbox.store.upsert("Properties", [{**harbor, "Name": None}])  # 1 of 16 rows: over the 1 % threshold
+    run = _sync_job(registry_file, url)
+    engine = create_warehouse_engine(url)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("org", ["acme"])
+        result, checks, status = run(instance)
+        assert result.success  # the failed quality check no longer stops the run …
+        failed = checks[("properties", "quarantine")]
+        assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+        # … compliance is evaluated for every property the quarantine does not touch
+        assert status is not None and status["properties_incomplete"].value == 1
+        ledger = Counter((f["code"], f["property_code"]) for f in compliance_store.read_findings(engine, "acme"))
+        assert ledger == Counter((f["code"], f["property"]) for f in PLANTED_FINDINGS if f["property"] != "HARBOR")
+        issues = {i["entity_id"]: i["message"] for i in compliance_store.read_snapshot(engine, "data_issues", "acme")
+                  if i["entity"] == "property"}
+        harbor_units = sum(1 for u in sandbox.store.records("Units") if u["PropertyID"] == harbor["PropertyID"])
+        why = issues.pop(f"acme:1:P{harbor['PropertyID']}")
+        assert issues == {}  # no other property is touched
+        assert why.startswith("data incomplete, compliance undetermined: Rent Manager rows of this property wait in "
+                              "quarantine — ")
+        assert "1 properties row (Name: not_nullable)" in why
+        assert f"{harbor_units} units rows (PropertyID: parent_present(properties))" in why
+
+        # fixed in Rent Manager: the next run loads the property and what waited for it, and evaluates it
+        sandbox.store.upsert("Properties", [harbor])
+        result, checks, status = run(instance)
+        assert result.success and checks[("properties", "quarantine")].passed
+        assert status["properties_incomplete"].value == 0
+    ledger = Counter((f["code"], f["property_code"]) for f in compliance_store.read_findings(engine, "acme"))
+    assert ledger == Counter((f["code"], f["property"]) for f in PLANTED_FINDINGS)
+    assert [q for q in ops.open_quarantine(engine, "acme")] == []
+    engine.dispose()
