@@ -37,6 +37,7 @@ class _Places:
         self.unit: dict[tuple, int] = {}
         self.resident: dict[tuple, int] = {}
         self.member: dict[tuple, int] = {}
+        self.lease: dict[tuple, int] = {}
         self.charge_type: dict[tuple, set[int]] = defaultdict(set)
         for r in tables.get("units", ()):
             self._put(self.unit, r, r.get("rm_id"), r.get("property_rm_id"))
@@ -49,6 +50,7 @@ class _Places:
             prop = _int(r.get("property_rm_id")) or self.unit.get((*where, _int(r.get("unit_rm_id"))))
             if prop is not None:
                 self.resident.setdefault((*where, _int(r.get("resident_rm_id"))), prop)
+                self._put(self.lease, r, r.get("rm_id"), prop)
         # rows in quarantine name their parents too (a unit whose property row is the one that failed)
         for q in quarantined:
             raw = q.get("raw") if isinstance(q.get("raw"), dict) else {}
@@ -81,6 +83,16 @@ class _Places:
         return None
 
     def properties_of(self, q: Mapping[str, Any]) -> set[int]:
+        """The property the row names as received, and the one its stored version is on (a unit moving to
+        another property touches both)."""
+        org, loc = q.get("org_id"), q.get("location_id")
+        stored = {"units": self.unit, "tenants": self.resident, "leases": self.lease}.get(q.get("entity"))
+        found = self._as_received(q)
+        if stored is not None and (org, loc, _int(q.get("rm_key"))) in stored:
+            found.add(stored[(org, loc, _int(q.get("rm_key")))])
+        return found
+
+    def _as_received(self, q: Mapping[str, Any]) -> set[int]:
         org, loc, entity = q.get("org_id"), q.get("location_id"), q.get("entity")
         raw = q.get("raw") if isinstance(q.get("raw"), dict) else {}
         key = _int(q.get("rm_key"))

@@ -88,12 +88,13 @@ def _data_issue(inputs: Any, issue: Any) -> P.DataIssue:
 def _incomplete(engine: Engine, org_id: str, tables: dict[str, list[dict[str, Any]]],
                 inputs: Any) -> tuple[dict[str, str], list[dict[str, Any]]]:
     """The org's properties whose input rows wait in quarantine (`compliance/quarantine.py`): those in the
-    portfolio, and those whose own row did not load; a property that loaded but holds no program is not
-    evaluated anyway. Also the quarantined input rows that name no property."""
+    portfolio, and those whose own row waits in quarantine (a property that loaded but holds no program is not
+    evaluated anyway). Also the quarantined input rows that name no property we know."""
     quarantined = [q for q in ops.open_quarantine(engine, org_id) if q["table_name"] in TABLES_READ]
     if not quarantined:
         return {}, []
     found, unplaced = incomplete_properties(quarantined, tables, property_id)
     evaluated = {p.property_id for p in inputs.properties}
-    loaded = {property_id(r["org_id"], r["location_id"], r["rm_id"]) for r in tables["properties"]}
-    return {pid: why for pid, why in found.items() if pid in evaluated or pid not in loaded}, unplaced
+    waiting = {property_id(q["org_id"], q["location_id"], int(q["rm_key"])) for q in quarantined
+               if q["entity"] == "properties" and str(q["rm_key"]).isdigit()}
+    return {pid: why for pid, why in found.items() if pid in evaluated or pid in waiting}, unplaced

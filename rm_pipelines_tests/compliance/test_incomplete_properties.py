@@ -38,13 +38,15 @@ def test_each_quarantined_row_is_placed_on_its_property():
         _q("charge_types", 7, {"ChargeTypeID": 7}),                      # used by a unit of property 1
         _q("charge_types", 8, {"ChargeTypeID": 8}),                      # used by nobody: no property
         _q("leases", 42, {"LeaseID": 42, "UnitID": 999}),                # a unit nobody knows
+        _q("units", 10, {"UnitID": 10, "PropertyID": 2**63}),            # moved to a property no key holds
     ]
     found, unplaced = incomplete_properties(quarantined, TABLES, property_id)
-    assert set(found) == {"o:1:P1", "o:1:P2"}
+    assert set(found) == {"o:1:P1", "o:1:P2", f"o:1:P{2**63}"}  # a moved unit touches where it was stored too
     assert found["o:1:P2"].startswith("data incomplete, compliance undetermined: Rent Manager rows of this property "
                                       "wait in quarantine — 1 leases row (X: failed); 1 properties row (Name: "
                                       "not_nullable); 1 units row (PropertyID: parent_present(properties))")
     assert "1 charge_types row" in found["o:1:P1"] and "1 udf_values row (UDF 'Employment Income' → x)" in found["o:1:P1"]
+    assert "1 units row (X: failed)" in found["o:1:P1"]
     assert "(got" not in found["o:1:P1"]  # values never travel into the issue
     assert [q["rm_key"] for q in unplaced] == ["8", "42"]
 
