@@ -132,8 +132,8 @@ def test_a_key_twice_in_one_page_with_different_contents_lands_neither_version(w
     versions = wh.quarantine("units")
     assert [q["rm_key"] for q in versions] == [str(twice)] * 2
     assert versions[0]["raw"]["UpdateDate"] != versions[1]["raw"]["UpdateDate"]
-    assert versions[0]["reasons"] == [f"duplicate key UnitID {twice} in one page: 2 different versions; none "
-                                      "landed (the stored version, if any, is kept)"]
+    assert versions[0]["reasons"] == [(f"duplicate key UnitID {twice} in one page: 2 different versions; none "
+                                       "landed (the stored version, if any, is kept)")]
     # a clean complete sync lands the record and closes its quarantine
     sandbox.faults.duplicate_row = None
     assert wh.sync(PORTFOLIO, mode="full", page_size=20).ok
@@ -210,12 +210,12 @@ def test_a_udf_value_its_attribute_cannot_take_is_quarantined_and_the_attribute_
     assert loads["udf_values"].quarantined == 3
     reasons = {q["rm_key"]: q["reasons"] for q in wh.quarantine("tenant_udfs")}
     assert reasons == {
-        str(income["UserDefinedValueID"]): ["UDF 'Certified Annual Income' → certified_annual_income: not a money "
-                                            "amount (got ****)"],
-        str(effective["UserDefinedValueID"]): ["UDF 'Certification Effective Date' → certification_effective_date: "
-                                               "not a date (got '31/31/2026')"],
-        str(other["UserDefinedValueID"]): ["UDF 'Certified Annual Income' → certified_annual_income: implausible, "
-                                           "below 0 (got ****)"],
+        str(income["UserDefinedValueID"]): [("UDF 'Certified Annual Income' → certified_annual_income: not a money "
+                                             "amount (got ****)")],
+        str(effective["UserDefinedValueID"]): [("UDF 'Certification Effective Date' → "
+                                                "certification_effective_date: not a date (got '31/31/2026')")],
+        str(other["UserDefinedValueID"]): [("UDF 'Certified Annual Income' → certified_annual_income: implausible, "
+                                            "below 0 (got ****)")],
     }
     assert all(q["table_name"] == "udf_values" and q["stage"] == "map" for q in wh.quarantine("tenant_udfs"))
     # the certification is still there: the attributes keep their last valid values, nothing audited as changed

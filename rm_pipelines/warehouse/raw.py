@@ -39,7 +39,6 @@ from sqlalchemy import (
     Table,
     Text,
 )
-
 from sqlalchemy.exc import DBAPIError
 
 from .. import clock
