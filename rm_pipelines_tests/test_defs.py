@@ -149,7 +149,8 @@ def test_extraction_then_estatecore_tables_with_checks(registry_file, sqlite_url
         assert checks[("leases", "expectations")].passed
 
 
-def test_bad_rows_over_threshold_fail_the_blocking_quarantine_check(registry_file, sqlite_url, sandbox):
+def test_bad_rows_over_threshold_fail_the_quarantine_check_without_stopping_the_run(registry_file, sqlite_url,
+                                                                                    sandbox):
     units = sandbox.store.records("Units")
     broken = [{**u, "Bedrooms": -3} for u in units[: max(len(units) // 10, 5)]]
     sandbox.store.upsert("Units", broken)
@@ -158,7 +159,7 @@ def test_bad_rows_over_threshold_fail_the_blocking_quarantine_check(registry_fil
         result = _materialize_all(instance, registry_file, sqlite_url,
                                   selection=["rentmanager/units", "rentmanager/properties", "rentmanager/unit_types",
                                              "estatecore/properties", "estatecore/unit_types", "estatecore/units"])
-        assert not result.success
+        assert result.success  # not blocking: compliance reports the touched properties undetermined instead
         checks = {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
         failed = checks[("units", "quarantine")]
         assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR

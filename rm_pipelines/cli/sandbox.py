@@ -112,6 +112,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         help="answer that page with 404 (no X-Total-Results)")
     faults.add_argument("--delete-before-page", metavar="RESOURCE:PAGE:N",
                         help="hard-delete the N lowest keys of the collection just before serving that page")
+    faults.add_argument("--duplicate-row", metavar="RESOURCE:PAGE",
+                        help="answer that page (e.g. Units:1) with its first record twice, the second copy a later "
+                             "edit in place of its last record")
     faults.add_argument("--expire-tokens", action="store_true", help="invalidate every API token issued so far")
     faults.add_argument("--reset", action="store_true", help="clear all faults first")
     faults.set_defaults(func=cmd_faults)
@@ -272,7 +275,8 @@ def cmd_faults(args: argparse.Namespace) -> int:
                 return 2
             body["malformed_page"] = [resource, int(page)]
     for key, value, parts in (("short_page", args.short_page, 3), ("not_found_page", args.not_found_page, 2),
-                              ("delete_before_page", args.delete_before_page, 3)):
+                              ("delete_before_page", args.delete_before_page, 3),
+                              ("duplicate_row", args.duplicate_row, 2)):
         if value is None:
             continue
         items = value.split(":")

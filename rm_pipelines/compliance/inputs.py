@@ -112,6 +112,7 @@ __all__ = [
     "TABLES_READ",
     "area_codes_from_limits",
     "build_inputs",
+    "property_id",
     "resolve_area",
 ]
 
@@ -209,12 +210,14 @@ class ComplianceInputs:
     household_labels: Mapping[str, str] = field(default_factory=dict)
     issues: tuple[InputIssue, ...] = ()
 
-    def evaluate(self, limits_provider, settings: ComplianceSettings | None = None, previous_findings=()):
+    def evaluate(self, limits_provider, settings: ComplianceSettings | None = None, previous_findings=(),
+                 incomplete=None):
         """:func:`rm_pipelines.compliance.portfolio.evaluate_portfolio` on these inputs and ``as_of``."""
         from .portfolio import evaluate_portfolio
 
         return evaluate_portfolio(self.properties, self.units, self.households, self.as_of, limits_provider,
-                                  settings, rent_facts=self.rent_facts, previous_findings=previous_findings)
+                                  settings, rent_facts=self.rent_facts, previous_findings=previous_findings,
+                                  incomplete=incomplete)
 
     def describe(self, finding) -> dict[str, Any]:
         """A finding with readable names: code, Form 8823 line and category, program, property ShortName and
@@ -401,6 +404,11 @@ def _key(row: Mapping[str, Any], table: str) -> tuple[str, int]:
     return org, loc
 
 
+def property_id(org_id: str, location_id: int, rm_id: int) -> str:
+    """The compliance id of a Rent Manager property (org, location, PropertyID)."""
+    return f"{org_id}:{location_id}:P{rm_id}"
+
+
 class _Builder:
     def __init__(self, tables, as_of, area_codes, optional, rent, assistance, move_in_udfs, include_all) -> None:
         self.t = {name: _live(tables.get(name)) for name in TABLES_READ}
@@ -420,7 +428,7 @@ class _Builder:
     # -- ids ---------------------------------------------------------------------------------------------
     @staticmethod
     def pid(org: str, loc: int, rm: int) -> str:
-        return f"{org}:{loc}:P{rm}"
+        return property_id(org, loc, rm)
 
     @staticmethod
     def uid(org: str, loc: int, rm: int) -> str:

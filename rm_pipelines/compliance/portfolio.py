@@ -34,10 +34,10 @@ from __future__ import annotations
 import gc
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from . import certifications as certs_mod
 from . import home as home_rules
@@ -357,12 +357,16 @@ def evaluate_portfolio(
     *,
     rent_facts: Iterable[RentFacts] = (),
     previous_findings: Iterable[Finding] = (),
+    incomplete: Mapping[str, str] | None = None,
 ) -> PortfolioResult:
     """Evaluate compliance of a portfolio on ``as_of`` (§1-§5, §7.6, §8; see the module docstring for the
     rules and their sections; rounding as in §8.6).
 
     ``rent_facts``: the latest facts on or before ``as_of``'s month are used per unit. ``previous_findings``:
     the finding list returned by the previous evaluation (findings are reconciled, never deleted).
+    ``incomplete``: property id → why its data is incomplete (rows of it wait in quarantine): such a property is
+    a data issue and undetermined in its programs (never compliant), and its open findings are not corrected
+    by the data it lacks.
 
     Performance: every lookup that repeats across units is cached (limit tables per building context and
     date, thresholds, certification incomes). The cyclic garbage collector is paused while evaluating (the
@@ -372,7 +376,7 @@ def evaluate_portfolio(
     with _gc_paused():
         return _Evaluator(
             list(properties), list(units), list(households), as_of, limits_provider,
-            settings or ComplianceSettings(), list(rent_facts), list(previous_findings),
+            settings or ComplianceSettings(), list(rent_facts), list(previous_findings), dict(incomplete or {}),
         ).run()
 
 
@@ -445,8 +449,10 @@ class _Evaluator:
         settings: ComplianceSettings,
         rent_facts: list[RentFacts],
         previous: list[Finding],
+        incomplete: dict[str, str] | None = None,
     ) -> None:
         self.as_of = as_of
+        self.incomplete = incomplete or {}
         self.month = as_of.replace(day=1)
         self.provider = provider
         self.settings = settings
@@ -511,6 +517,7 @@ class _Evaluator:
         for unit in self.units:
             if unit.property_id not in self.props:
                 self._issue("unit", unit.unit_id, unit.property_id, "unit's property is not in the portfolio")
+        self._mark_incomplete()
         findings = reconcile(self.previous, self.observations, self.as_of, self.settings.correction_days,
                              undecided=self._undecided)
         units = [w.status for w in self.work.values() if w.status is not None]
@@ -522,9 +529,39 @@ class _Evaluator:
             programs=self.program_rows,
             assisted=self.assisted_rows,
             findings=findings,
-            overall=self._overall(findings, units),
+            overall=self._absent_incomplete(self._overall(findings, units)),
             data_issues=list(self.issues.values()),
         )
+
+    # -- properties whose data is incomplete (rows in quarantine) -------------------------------------------
+    def _mark_incomplete(self) -> None:
+        """Each incomplete property is a data issue, undetermined in every program it counts in, down to each
+        unit and to every unit a previous finding rests on (so no finding of it is corrected by missing data)."""
+        for pid, why in sorted(self.incomplete.items()):
+            self._issue("property", pid, pid, why)
+            if pid not in self.props:
+                continue
+            units = [u.unit_id for u in self.units_by_property.get(pid, ())]
+            programs = {e.program for e in self.props[pid].programs} | {
+                p for uid in units if self.work.get(uid) and self.work[uid].status
+                for p in self._programs_of(self.work[uid].status)}
+            for program in programs:
+                self._undetermined(program, pid)
+                for uid in units:
+                    self._undetermined(program, pid, uid)
+            for f in self.previous:
+                if f.property_id == pid:
+                    self._undetermined(f.program, pid, f.unit_id)
+
+    def _absent_incomplete(self, rows: list[OverallStatus]) -> list[OverallStatus]:
+        """Properties missing from the portfolio because their own rows wait in quarantine count as undetermined
+        in the org's "all" row (their programs are not known)."""
+        absent = [pid for pid in self.incomplete if pid not in self.props]
+        if not absent:
+            return rows
+        return [replace(r, undetermined_properties=r.undetermined_properties + len(absent), compliant=False,
+                        status="not compliant" if r.open_findings else "undetermined")
+                if r.program == "all" else r for r in rows]
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _issue(self, entity: str, entity_id: str, property_id: str | None, message: str) -> None:

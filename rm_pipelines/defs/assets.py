@@ -62,6 +62,7 @@ def _result(report: EntityReport) -> dg.MaterializeResult:
             "updated": report.updated,
             "unchanged": report.unchanged,
             "quarantined": report.quarantined,
+            "duplicate_keys": report.duplicates,
             "marked_deleted": report.marked_deleted,
             "confirmed_present": report.confirmed_present,
             "mass_delete": report.mass_delete,

@@ -229,6 +229,7 @@ def _results(ev: OrgEvaluation, as_of: date, org_name: str = "") -> dict[str, di
             "undetermined_properties": overall.undetermined_properties if overall else 0,
             "undetermined_units": overall.undetermined_units if overall else 0,
             "data_issues": len(r.data_issues),
+            "properties_incomplete": len(ev.incomplete),  # rows of theirs wait in quarantine: undetermined
             "programs": dg.MetadataValue.md(_status_markdown(r.overall)),
             "dagster/row_count": len(r.overall),
         },

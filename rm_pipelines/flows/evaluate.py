@@ -12,8 +12,10 @@ from sqlalchemy import Engine
 
 from ..compliance import checks
 from ..compliance import portfolio as P
-from ..compliance.inputs import TABLES_READ, area_codes_from_limits, build_inputs
+from ..compliance.inputs import TABLES_READ, area_codes_from_limits, build_inputs, property_id
 from ..compliance.limits_store import stored_library
+from ..compliance.quarantine import incomplete_properties
+from ..warehouse import ops
 from ..warehouse.compliance_store import (
     StoredEvaluation,
     ensure_moves_forward,
@@ -43,6 +45,8 @@ class OrgEvaluation:
     stored: StoredEvaluation
     checks: list
     limits_provider: Any
+    incomplete: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Property id → why its data is incomplete (rows in quarantine): evaluated as far as it goes, undetermined."""
 
 
 def evaluate_org(engine: Engine, org: Any, *, as_of: date, run_id: str, data_dir: Any = None,
@@ -58,13 +62,18 @@ def _evaluate(engine: Engine, org: Any, *, as_of: date, run_id: str, data_dir: A
     ensure_moves_forward(engine, org.id, as_of)  # before the work, not only before the write
     cfg = org.compliance
     library = limits_provider or stored_library(data_dir, backfill_earliest=cfg.backfill_earliest_limits)
-    inputs = build_inputs(read_input_tables(engine, org.id), as_of=as_of, area_codes=area_codes_from_limits(library))
-    result = inputs.evaluate(library, cfg.settings(), previous_findings=load_findings(engine, org.id))
-    if inputs.issues:  # input problems found while building (unknown program names, missing dates …)
-        result = dataclasses.replace(result, data_issues=[_data_issue(inputs, i) for i in inputs.issues]
-                                     + list(result.data_issues))
+    tables = read_input_tables(engine, org.id)
+    inputs = build_inputs(tables, as_of=as_of, area_codes=area_codes_from_limits(library))
+    incomplete, unplaced = _incomplete(engine, org.id, tables, inputs)
+    result = inputs.evaluate(library, cfg.settings(), previous_findings=load_findings(engine, org.id),
+                             incomplete=incomplete)
+    issues = [_data_issue(inputs, i) for i in inputs.issues]  # input problems: unknown program names, dates …
+    issues += [P.DataIssue(q["table_name"], str(q["rm_key"]), None, "in quarantine, and its property cannot be told: "
+                           + "; ".join(q["reasons"])) for q in unplaced]
+    if issues:
+        result = dataclasses.replace(result, data_issues=issues + list(result.data_issues))
     stored = write_evaluation(engine, org.id, result, run_id, inputs)
-    return OrgEvaluation(inputs, result, stored, checks.run_all(inputs, result, library), library)
+    return OrgEvaluation(inputs, result, stored, checks.run_all(inputs, result, library), library, incomplete)
 
 
 def _data_issue(inputs: Any, issue: Any) -> P.DataIssue:
@@ -74,3 +83,18 @@ def _data_issue(inputs: Any, issue: Any) -> P.DataIssue:
     labels = inputs.property_labels.get(property_id)
     return P.DataIssue(issue.table, issue.key, property_id if labels else None, issue.message,
                        labels[1] if labels else None)
+
+
+def _incomplete(engine: Engine, org_id: str, tables: dict[str, list[dict[str, Any]]],
+                inputs: Any) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The org's properties whose input rows wait in quarantine (`compliance/quarantine.py`): those in the
+    portfolio, and those whose own row waits in quarantine (a property that loaded but holds no program is not
+    evaluated anyway). Also the quarantined input rows that name no property we know."""
+    quarantined = [q for q in ops.open_quarantine(engine, org_id) if q["table_name"] in TABLES_READ]
+    if not quarantined:
+        return {}, []
+    found, unplaced = incomplete_properties(quarantined, tables, property_id)
+    evaluated = {p.property_id for p in inputs.properties}
+    waiting = {property_id(q["org_id"], q["location_id"], int(q["rm_key"])) for q in quarantined
+               if q["entity"] == "properties" and str(q["rm_key"]).isdigit()}
+    return {pid: why for pid, why in found.items() if pid in evaluated or pid in waiting}, unplaced

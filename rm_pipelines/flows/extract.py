@@ -50,6 +50,7 @@ class EntityReport:
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    duplicates: int = 0  # identical repeats of a key within a page, landed once
     marked_deleted: int = 0
     pages: int = 0
     requests: int = 0
@@ -293,6 +294,10 @@ class OrgSync:
                                 {**r, "org_id": self.org.id, "location_id": location_id, "entity": entity.name,
                                  "stage": "extract", "run_id": self.run_id} for r in result.rejected
                             ])
+                            self.log.warning(
+                                f"{self.org.id}/{entity.name}: {len(result.rejected)} row(s) of page {page.number} "
+                                f"quarantined: " + "; ".join(f"{entity.key} {r['rm_key']}: {r['reasons'][0]}"
+                                                             for r in result.rejected[:5]))
                         if stream_mode == "full":
                             seen[entity.name].update(
                                 r[entity.key] for r in rows if isinstance(r, dict) and isinstance(r.get(entity.key), int)
@@ -326,6 +331,7 @@ class OrgSync:
                         self.log.error(report.error)
                         _fill(report, totals[entity.name], stats, time.monotonic() - t0)
                         continue
+                    self.lander.resolve_vanished_rejections(entity, location_id, seen[entity.name])
                 watermark = totals[primary.name].max_update_date if primary.name in totals else carrier_max
                 ops.advance_watermark(
                     self.engine, org_id=self.org.id, location_id=location_id, entity=entity.name,
@@ -416,6 +422,7 @@ def _fill(report: EntityReport, result: LandResult, stats: ClientStats, seconds:
     report.rows = result.rows + len(result.rejected)
     report.inserted, report.updated, report.unchanged = result.inserted, result.updated, result.unchanged
     report.quarantined = len(result.rejected)
+    report.duplicates = result.duplicates
     report.requests, report.throttled, report.retries = stats.requests, stats.throttled, stats.retries
     report.seconds = round(seconds, 3)
 
@@ -425,7 +432,7 @@ def _merge(report: SyncReport, entity_report: EntityReport, *, multi_location: b
     if existing is None or not multi_location:
         report.entities[entity_report.entity] = entity_report
         return
-    for name in ("rows", "inserted", "updated", "unchanged", "quarantined", "marked_deleted", "pages", "requests",
-                 "throttled", "retries", "seconds"):
+    for name in ("rows", "inserted", "updated", "unchanged", "quarantined", "duplicates", "marked_deleted", "pages",
+                 "requests", "throttled", "retries", "seconds"):
         setattr(existing, name, getattr(existing, name) + getattr(entity_report, name))
     existing.error = existing.error or entity_report.error

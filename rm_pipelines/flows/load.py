@@ -15,11 +15,19 @@
 4. Deletes: a raw row flagged deleted (full sync / key scan) soft-deletes the EstateCore row; a full load also
    soft-deletes rows whose raw row vanished; a key that comes back is revived.
 5. UDF values (`udf_values`) update the typed attributes of their parents (units.bin …) as they load; parents
-   read the stored UDF values when they load — either order gives the same result.
+   read the stored UDF values when they load — either order gives the same result. A UDF value its attribute
+   cannot take (`lots` as an income, `31/31/2026`, an income of −99,999: `quality/udf_values.py`) is
+   quarantined and not stored, so the attribute keeps the last value that passed until a valid one arrives.
 6. The load watermark, a data-quality score (ops.dq_scores) and the report are recorded.
 
 Nothing is dropped silently: each candidate row is loaded, unchanged, quarantined with reasons, counted as out of
 scope (`skipped`, e.g. contacts of vendors for household_members), or the load fails.
+
+NUL characters: PostgreSQL text cannot hold U+0000, so the same rule applies on every database — a NUL in a text
+value (or a field name) of a Rent Manager record is removed before the gate ("12\\u0000B" loads as "12B"). The
+character is invisible in Rent Manager, and refusing the row would take its unit, leases and certifications out
+of EstateCore with it. Each removal is logged with the table, key and field, and counted in the report
+(`nul_removed`); rm_raw keeps the record as it was sent.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from sqlalchemy import Engine
 from .. import clock
 from ..orgs import Org
 from ..quality.models import known_fields
+from ..quality.udf_values import udf_value_problems
 from ..warehouse import ops
 from ..warehouse import tables as T
 from ..warehouse import transforms as TR
@@ -121,6 +130,7 @@ class LoadReport:
     quarantined_share: float = 0.0
     threshold: float = 0.01
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    nul_removed: dict[str, int] = field(default_factory=dict)  # field → rows whose NUL characters were removed
     typed_attribute_updates: dict[str, int] = field(default_factory=dict)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     preview: list[dict[str, Any]] = field(default_factory=list)
@@ -160,6 +170,7 @@ class LoadReport:
             "mapping_version": self.mapping_version,
             "seconds": round(self.seconds, 3),
             "quarantine_reasons": dict(self.quarantine_reasons),
+            "nul_removed": dict(self.nul_removed),
             "typed_attribute_updates": dict(self.typed_attribute_updates),
         }
 
@@ -660,11 +671,15 @@ class _Source:
         self._deleted_parents: set[int] = set()
         self._parent_pos = 0
         self.org_udf_sensitive: set[str] = set()
+        self.attribute_rules: dict[str, UdfRule] = {}
+        self.attribute_columns: dict[str, T.Column] = {}
         if self.parent_type:
             from ..warehouse.mapping import udf_rules_by_parent
 
             rules = udf_rules_by_parent(loader.org, known_fields).get(self.parent_type, {})
             self.org_udf_sensitive = {n for n, u in rules.items() if u.sensitive}
+            self.attribute_rules = rules  # UDF values that feed typed attributes pass their gate before loading
+            self.attribute_columns = {c.name: c for c in T.get(T.UDF_PARENT_TABLE[self.parent_type]).columns}
         self.own_udf_rules: dict[str, UdfRule] = loader.mapping.udf_by_name() if self.spec.udf_parent_type else {}
         from ..quality.validate import base_schema
 
@@ -762,7 +777,7 @@ class _Source:
         L = self.L
         todo: dict[int, list[int]] = defaultdict(list)
         for (entity, loc, key) in self.open_q:
-            if entity == self.source and key.lstrip("-").isdigit() and (loc, int(key)) not in self.processed:
+            if entity == self.source and _storable_key(key) and (loc, int(key)) not in self.processed:
                 todo[loc].append(int(key))
         for loc, keys in todo.items():
             for batch in chunks(sorted(keys), IN_BATCH):
@@ -856,6 +871,8 @@ class _Source:
         records = stored
         if self.raw_sensitive or self.parent_type:  # encrypted values in the payload: decrypted for the gate
             records = [reveal_raw(self.source, rec, L.keyring) if _has_encrypted(rec) else rec for rec in stored]
+        if any(_NUL_ESCAPE in row[3] for row in keep):  # JSON writes U+0000 as this escape: rare, found at C speed
+            records = self._without_nul(keep, records)
         if self.spec.source_filter and records:
             fld, want = self.spec.source_filter
             inside = [rec.get(fld) == want for rec in records]
@@ -903,6 +920,25 @@ class _Source:
         for q in q_rows:
             self.open_q[(self.source, loc, q[3])] = [(-1, q[10])]
         return b
+
+    def _without_nul(self, rows: list[tuple], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records with NUL characters removed from text values and field names (module docstring)."""
+        L = self.L
+        out, named = [], []
+        for row, rec in zip(rows, records):
+            if _NUL_ESCAPE not in row[3]:
+                out.append(rec)
+                continue
+            paths: list[str] = []
+            out.append(_strip_nul(rec, "", paths))
+            for path in paths:
+                L.report.nul_removed[path] = L.report.nul_removed.get(path, 0) + 1
+            if paths:
+                named.append(f"{self.entity.key} {row[1]}: {', '.join(paths)}")
+        if named:
+            L.log.warning(f"{L.org.id}/{self.spec.name}: removed NUL characters (PostgreSQL text cannot hold them) "
+                          f"from {len(named)} row(s): {'; '.join(named[:20])}" + (" …" if len(named) > 20 else ""))
+        return out
 
     def _apply(self, b: _Batch) -> None:
         """Write one prepared batch in one transaction (runs on the writer thread)."""
@@ -1001,6 +1037,10 @@ class _Source:
             ftypes = untyped["FieldType"].tolist() if "FieldType" in untyped.columns else [None] * n
             cols["is_encrypted"] = [bool(v is not None and is_sensitive_udf(nm, ft, self.org_udf_sensitive))
                                     for nm, ft, v in zip(names, ftypes, cols.get("value") or [None] * n)]
+            if self.attribute_rules:  # a value its attribute cannot take stays out; the stored value is kept
+                for p, reason in udf_value_problems(self.attribute_rules, self.attribute_columns, names,
+                                                    cols.get("value") or [None] * n, ctx).items():
+                    failures[p].append(reason)
         if self.spec.udf_parent_type and self.udf_targets:
             rm_ids = [row[1] for row in rows]
             attrs = L.udf_attributes(None, self.spec.udf_parent_type, loc, rm_ids, self.own_udf_rules,
@@ -1270,6 +1310,35 @@ class _Source:
 
 
 # --------------------------------------------------------------------------------------------------------------
+
+
+_NUL_ESCAPE = "\\u0000"
+
+
+def _storable_key(key: str) -> bool:
+    """A quarantined key that can be an rm_raw key (a landing rejection may hold one beyond 64 bits)."""
+    return key.lstrip("-").isdigit() and -(2**63) <= int(key) < 2**63
+
+
+def _strip_nul(value: Any, path: str, found: list[str]) -> Any:
+    """`value` without NUL characters in its strings and keys; appends the path of each cleaned value."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            found.append(path or "(value)")
+            return value.replace("\x00", "")
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            name = k
+            if isinstance(k, str) and "\x00" in k:
+                name = k.replace("\x00", "")
+                found.append(f"{path}.{name}" if path else name)
+            out[name] = _strip_nul(v, f"{path}.{name}" if path else str(name), found)
+        return out
+    if isinstance(value, list):
+        return [_strip_nul(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
+    return value
 
 
 def _none(s: pd.Series) -> pd.Series:

@@ -311,6 +311,9 @@ class SandboxApi:
         if short:
             page_ids = page_ids[:max(0, len(page_ids) - short[2])]
         body = self.renderer.page(coll, page_ids, fields, embeds)
+        if self.faults.take_page_fault("duplicate_row", resource, number):
+            self.stats.count("duplicated")
+            body = self._duplicate_first(body)
         if self.faults.take_malformed(resource, number):
             self.stats.count("malformed")
             body = truncate_json(body)
@@ -318,6 +321,18 @@ class SandboxApi:
         resp = json_bytes(body, status)
         resp.headers.update(headers)
         return resp
+
+    def _duplicate_first(self, body: bytes) -> bytes:
+        """The page with its last record replaced by a later edit of its first (same key, a newer UpdateDate where
+        the record has one): what a server answers when a record is edited while it pages."""
+        records = orjson.loads(body)
+        if len(records) < 2:
+            return body
+        later = dict(records[0])
+        if "UpdateDate" in later:
+            later["UpdateDate"] = wire(self.store.now())
+        records[-1] = later
+        return orjson.dumps(records)
 
     def _empty(self, headers: dict[str, str]) -> Response:
         status = self.config.empty_status

@@ -67,6 +67,7 @@ class Stats:
             self.rate_limited = 0  # 429s sent (real budget exhaustion and storms)
             self.dropped = 0
             self.malformed = 0
+            self.duplicated = 0  # pages answered with one key twice (fault duplicate_row)
             self.webhooks_sent = 0
             self.webhooks_failed = 0
 
@@ -91,6 +92,7 @@ class Stats:
                 "rate_limited": self.rate_limited,
                 "dropped": self.dropped,
                 "malformed": self.malformed,
+                "duplicated": self.duplicated,
                 "webhooks_sent": self.webhooks_sent,
                 "webhooks_failed": self.webhooks_failed,
             }

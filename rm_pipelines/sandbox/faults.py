@@ -1,4 +1,5 @@
-"""Fault injection: 429 storms, 5xx, latency, dropped connections, malformed pages, expired tokens.
+"""Fault injection: 429 storms, 5xx, latency, dropped connections, malformed pages, expired tokens, a key twice
+in one page.
 
 Counters ("next N requests") are exact; rates draw from a private RNG seeded with `SandboxConfig.fault_seed`, so a
 given sequence of requests meets the same faults on every run.
@@ -28,7 +29,10 @@ class Faults:
     short_page: tuple[str, int, int] | None = None
     not_found_page: tuple[str, int] | None = None
     delete_before_page: tuple[str, int, int] | None = None
-    page_fault_times: int = 1  # how many times each of the three page faults fires before clearing itself
+    # (resource, pageNumber) whose last record is replaced by a later edit of its first: one key twice in one
+    # page with different contents, as a server paging through a record being edited can answer
+    duplicate_row: tuple[str, int] | None = None
+    page_fault_times: int = 1  # how many times each of the page faults fires before clearing itself
     seed: int = 0
     token_generation: int = field(default=0)  # bumped by expire_all_tokens(); tokens of older generations are dead
 
@@ -53,7 +57,7 @@ class Faults:
             self.error_5xx_rate = self.drop_rate = self.latency_seconds = 0.0
             self.malformed_page = None
             self.malformed_times = None
-            self.short_page = self.not_found_page = self.delete_before_page = None
+            self.short_page = self.not_found_page = self.delete_before_page = self.duplicate_row = None
             self.page_fault_times = 1
             self._page_fault_fired: dict[str, int] = {}
 
@@ -93,7 +97,8 @@ class Faults:
             return True
 
     def take_page_fault(self, kind: str, resource: str, page_number: int) -> tuple | None:
-        """The page fault `kind` (short_page | not_found_page | delete_before_page) when it targets this page."""
+        """The page fault `kind` (short_page | not_found_page | delete_before_page | duplicate_row) when it targets
+        this page."""
         with self._lock:
             fault = getattr(self, kind)
             if fault is None or fault[0].lower() != resource.lower() or int(fault[1]) != page_number:
@@ -120,6 +125,7 @@ class Faults:
             "not_found_page": list(self.not_found_page) if self.not_found_page else None,
             "delete_before_page": list(self.delete_before_page) if self.delete_before_page else None,
             "page_fault_times": self.page_fault_times,
+            "duplicate_row": list(self.duplicate_row) if self.duplicate_row else None,
             "token_generation": self.token_generation,
         }
 
@@ -150,7 +156,8 @@ class Faults:
                     resource, _, page = mp.partition(":")
                     mp = (resource, page)
                 self.malformed_page = (str(mp[0]), int(mp[1]))
-        for key, size in (("short_page", 3), ("not_found_page", 2), ("delete_before_page", 3)):
+        for key, size in (("short_page", 3), ("not_found_page", 2), ("delete_before_page", 3),
+                          ("duplicate_row", 2)):
             if key in changes:
                 value = changes[key]
                 if value is None:

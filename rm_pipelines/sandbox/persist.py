@@ -1,7 +1,9 @@
 """The sandbox state file (SQLite).
 
 One table per collection, `"rec_<Collection>"(id INTEGER PRIMARY KEY, data BLOB)`, one orjson blob per record
-(rowid tables with 16 KiB pages: the fastest layout to bulk-write and to scan back), and `meta(key, value)` with
+(rowid tables with 16 KiB pages: the fastest layout to bulk-write and to scan back) — records whose ID does not
+fit SQLite's 64-bit integers (a test of keys the warehouse cannot store) go to `"big_<Collection>"(id TEXT …)` —
+and `meta(key, value)` with
 the (units, seed, format) the file was generated for plus the ID high-water marks and the newest UpdateDate.
 A new file is written under a temporary name and renamed into place, so an interrupted generation never leaves
 a half file behind. Later writes go through in one transaction per API call (WAL mode).
@@ -27,6 +29,15 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _create_table(db: sqlite3.Connection, name: str) -> None:
     db.execute(f'CREATE TABLE IF NOT EXISTS "rec_{name}" (id INTEGER PRIMARY KEY, data BLOB NOT NULL)')
+
+
+def _fits(rid: int) -> bool:
+    return -(2**63) <= rid < 2**63
+
+
+def _write_big(db: sqlite3.Connection, name: str, items: list[tuple[int, bytes]]) -> None:
+    db.execute(f'CREATE TABLE IF NOT EXISTS "big_{name}" (id TEXT PRIMARY KEY, data BLOB NOT NULL)')
+    db.executemany(f'INSERT OR REPLACE INTO "big_{name}" (id, data) VALUES (?, ?)', [(str(i), d) for i, d in items])
 
 
 def _siblings(path: Path) -> list[Path]:
@@ -62,7 +73,13 @@ class StateFile:
         """Every collection's blobs by PK (ascending)."""
         tables = [r[0] for r in self.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rec!_%' ESCAPE '!'")]
-        return {t[4:]: dict(self.db.execute(f'SELECT id, data FROM "{t}" ORDER BY id')) for t in tables}
+        out = {t[4:]: dict(self.db.execute(f'SELECT id, data FROM "{t}" ORDER BY id')) for t in tables}
+        for (t,) in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'big!_%' ESCAPE '!'").fetchall():
+            blobs = out.setdefault(t[4:], {})
+            blobs.update((int(i), d) for i, d in self.db.execute(f'SELECT id, data FROM "{t}"'))
+            out[t[4:]] = dict(sorted(blobs.items()))
+        return out
 
     @classmethod
     def create(cls, path: Path, blobs: dict[str, dict[int, bytes]], meta: dict[str, str]) -> StateFile:
@@ -78,7 +95,10 @@ class StateFile:
         db.execute("BEGIN")
         for name in sorted(blobs):
             _create_table(db, name)
-            db.executemany(f'INSERT INTO "rec_{name}" (id, data) VALUES (?, ?)', blobs[name].items())
+            db.executemany(f'INSERT INTO "rec_{name}" (id, data) VALUES (?, ?)',
+                           [(i, d) for i, d in blobs[name].items() if _fits(i)])
+            if any(not _fits(i) for i in blobs[name]):
+                _write_big(db, name, [(i, d) for i, d in blobs[name].items() if not _fits(i)])
         db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
         db.execute("COMMIT")
         db.close()
@@ -100,9 +120,15 @@ class StateFile:
         try:
             for coll, items in by_coll.items():
                 _create_table(db, coll)
-                db.executemany(f'INSERT OR REPLACE INTO "rec_{coll}" (id, data) VALUES (?, ?)', items)
+                db.executemany(f'INSERT OR REPLACE INTO "rec_{coll}" (id, data) VALUES (?, ?)',
+                               [(i, d) for i, d in items if _fits(i)])
+                if any(not _fits(i) for i, _ in items):
+                    _write_big(db, coll, [(i, d) for i, d in items if not _fits(i)])
             for coll, ids in gone.items():
-                db.executemany(f'DELETE FROM "rec_{coll}" WHERE id = ?', ids)
+                db.executemany(f'DELETE FROM "rec_{coll}" WHERE id = ?', [i for i in ids if _fits(i[0])])
+                big = [(str(i[0]),) for i in ids if not _fits(i[0])]
+                if big:
+                    db.executemany(f'DELETE FROM "big_{coll}" WHERE id = ?', big)
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", (state,))
             db.execute("COMMIT")
         except BaseException:

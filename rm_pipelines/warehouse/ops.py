@@ -288,29 +288,53 @@ def finish_sync_run(
         )
 
 
-def quarantine_rows(engine: Engine, rows: list[dict[str, Any]]) -> None:
+def quarantine_rows(engine: Engine, rows: list[dict[str, Any]]) -> int:
     """Store rows that cannot go on, each with its reasons. Each dict: org_id, location_id, entity, rm_key,
-    stage, reasons (list[str]), raw (the original row), run_id."""
+    stage, reasons (list[str]), raw (the original row), run_id; optionally content_hash (the version) and
+    table_name (the EstateCore table it was bound for). A version already in open quarantine (same entity,
+    location, key, stage and content hash) is not stored twice. Returns how many rows were stored."""
     if not rows:
-        return
+        return 0
     from .sensitive import protect_raw
 
     now = utcnow()
     with engine.begin() as conn:
-        conn.execute(
-            insert(quarantine),
-            [
-                {
-                    **r,
-                    "rm_key": None if r.get("rm_key") is None else str(r["rm_key"]),
-                    "reasons": orjson.dumps(list(r["reasons"])).decode(),
-                    # sensitive values stay encrypted in the quarantine too
-                    "raw": orjson.dumps(protect_raw(r["entity"], r["raw"]) or r["raw"], default=str).decode(),
-                    "created_at": now,
-                }
-                for r in rows
-            ],
-        )
+        hashed = [r for r in rows if r.get("content_hash")]
+        stored: set[tuple] = set()
+        if hashed:
+            q = quarantine.c
+            for org_id, entity, stage in {(r["org_id"], r["entity"], r["stage"]) for r in hashed}:
+                stored |= {tuple(x) for x in conn.execute(
+                    select(q.location_id, q.rm_key, q.content_hash).where(
+                        q.org_id == org_id, q.entity == entity, q.stage == stage, q.resolved_at.is_(None),
+                        q.content_hash.in_({r["content_hash"] for r in hashed if r["entity"] == entity}))).all()}
+        fresh = []
+        for r in rows:
+            rm_key = None if r.get("rm_key") is None else str(r["rm_key"])[:64]
+            if r.get("content_hash") and (r.get("location_id"), rm_key, r["content_hash"]) in stored:
+                continue  # this version is already in quarantine
+            fresh.append({
+                **r,
+                "content_hash": r.get("content_hash"),
+                "table_name": r.get("table_name"),
+                "rm_key": rm_key,
+                "reasons": orjson.dumps(list(r["reasons"])).decode(),
+                # sensitive values stay encrypted in the quarantine too
+                "raw": _json_text(protect_raw(r["entity"], r["raw"]) or r["raw"]),
+                "created_at": now,
+            })
+        if fresh:
+            conn.execute(insert(quarantine), fresh)
+    return len(fresh)
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:  # an integer beyond 64 bits: the standard library writes any integer
+        import json
+
+        return json.dumps(value, default=str)
 
 
 def get_load_watermark(engine: Engine, org_id: str, table_name: str, source: str) -> datetime | None:

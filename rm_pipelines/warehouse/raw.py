@@ -2,7 +2,15 @@
 
 Each row keeps the payload JSON, the parent key, UpdateDate (UTC), a content hash and when/which run landed
 it. Landing a page writes only new or changed rows (by content hash) and reports inserted / updated /
-unchanged counts; rows that cannot be keyed are returned for quarantine, never dropped.
+unchanged counts. Rows that cannot be stored are returned for quarantine (`LandResult.rejected`), never dropped,
+and never stop the page: a missing or non-integer key, a key or parent key outside the 64-bit range of the key
+columns, an unreadable UpdateDate, a payload that cannot be written as JSON (an integer beyond 64 bits), and a
+key that comes twice in one page with different contents (every version is rejected and the stored version,
+if any, is kept; identical repeats land once and are counted in `LandResult.duplicates`). A rejection stays
+open in ops.quarantine until a later page lands the key, or a complete sync no longer returns it.
+
+Text is stored as JSON, which escapes control characters: a NUL (U+0000), which PostgreSQL text refuses, is
+kept in rm_raw as the six characters `\\u0000` and reaches the loader as it was sent.
 
 Sensitive values (birth dates, SSNs/TINs, incomes and asset values — see `sensitive.py`) are encrypted inside
 the stored payload (`"enc:<token>"`); the content hash is computed on the record as received, so change
@@ -12,6 +20,7 @@ detection does not depend on the (randomised) ciphertext.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,14 +39,18 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.exc import DBAPIError
 
 from .. import clock
 from ..rentmanager.catalog import ENTITIES, Entity
 from ..rentmanager.dates import UtcConverter
 from .db import is_sqlite
 from .sensitive import protect_raw
+from .tables import BY_NAME as TABLE_SPECS
+from .tables import tables_for_entity
 
 metadata = MetaData(schema="rm_raw")
+KEY_MIN, KEY_MAX = -(2**63), 2**63 - 1  # the BIGINT key columns (rm_id, parent_rm_id)
 
 
 def _raw_table(entity: Entity) -> Table:
@@ -70,18 +83,60 @@ def content_hash(record: dict[str, Any]) -> str:
     return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
 
 
+def any_content_hash(record: Any) -> str:
+    """`content_hash` of anything a page can hold, including values JSON-as-stored cannot (integers beyond
+    64 bits): identifies a rejected version, so the same version is not quarantined twice."""
+    try:
+        body = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        body = json.dumps(record, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+class LandingError(ValueError):
+    """A page could not be written to rm_raw; the message names the table and location, never the values."""
+
+
+def _unstorable(value: Any, path: str = "") -> str | None:
+    """The path of the first value JSON-as-stored cannot hold (an integer beyond 64 bits), or None."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _unstorable(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _unstorable(v, f"{path}[{i}]")
+            if found:
+                return found
+    elif type(value) is int and not -(2**63) <= value < 2**64:
+        return path or "(value)"
+    return None
+
+
+def _key_text(key: Any) -> str | None:
+    """A rejected row's key as ops.quarantine stores it (at most 64 characters)."""
+    if key is None:
+        return None
+    text = str(key)
+    return text if len(text) <= 64 else text[:61] + "..."
+
+
 @dataclass
 class LandResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)  # {"raw": row, "rm_key": ..., "reasons": [...]}
+    # {"raw": row, "rm_key": ..., "reasons": [...], "content_hash": ..., "table_name": ...}
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0  # identical repeats of a key within a page, landed once
     max_update_date: datetime | None = None
 
     def add(self, other: LandResult) -> None:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.duplicates += other.duplicates
         self.rejected.extend(other.rejected)
         if other.max_update_date and (self.max_update_date is None or other.max_update_date > self.max_update_date):
             self.max_update_date = other.max_update_date
@@ -105,6 +160,7 @@ class RawLander:
         # org and location when this lander first wrote to it (a first sync): a higher key cannot be stored yet, so
         # its content hash need not be looked up. None: the table had rows; every page is looked up.
         self._fresh: dict[tuple[str, int], int | None] = {}
+        self._rejections: dict[tuple[str, int], set[str]] = {}  # open landing rejections by (entity, location)
 
     def _statements(self, entity: Entity) -> tuple[str, str]:
         cached = self._sql.get(entity.name)
@@ -134,23 +190,43 @@ class RawLander:
         cursor_field = entity.cursor or "UpdateDate"
         prepared: dict[int, tuple] = {}
         originals: dict[int, dict[str, Any]] = {}
+        repeats: dict[int, list[tuple[dict[str, Any], str]]] = {}  # key → every version of a repeated key
         max_seen: datetime | None = None
+
+        def reject(record: Any, key: Any, reason: str) -> None:
+            result.rejected.append({"raw": record, "rm_key": _key_text(key), "reasons": [reason],
+                                    "content_hash": any_content_hash(record),
+                                    "table_name": self._bound_for(entity, record)})
+
         for record in records:
             key = record.get(key_field) if isinstance(record, dict) else None
             if type(key) is not int:
-                result.rejected.append({"raw": record, "rm_key": key,
-                                        "reasons": [f"missing or non-integer key {key_field}"]})
+                reject(record, key, f"missing or non-integer key {key_field}")
+                continue
+            if not KEY_MIN <= key <= KEY_MAX:
+                reject(record, key, f"key {key_field} {key} does not fit a 64-bit integer")
+                continue
+            parent = record.get(parent_key) if parent_key else None
+            if type(parent) is int and not KEY_MIN <= parent <= KEY_MAX:
+                reject(record, key, f"parent key {parent_key} {parent} does not fit a 64-bit integer")
                 continue
             try:
                 updated_at = to_utc(record.get(cursor_field))
             except (ValueError, TypeError):
-                result.rejected.append({"raw": record, "rm_key": key,
-                                        "reasons": [f"unreadable {cursor_field} {record.get(cursor_field)!r}"]})
+                reject(record, key, f"unreadable {cursor_field} {record.get(cursor_field)!r}")
+                continue
+            try:
+                body = dumps(record, option=sort_keys)
+            except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits
+                reject(record, key, f"{_unstorable(record) or 'a value'}: number does not fit 64 bits; the "
+                                    "payload cannot be stored")
+                continue
+            digest = blake2b(body, digest_size=16).hexdigest()
+            if key in prepared:  # the key came before in this page
+                repeats.setdefault(key, [(originals[key], prepared[key][5])]).append((record, digest))
                 continue
             if updated_at is not None and (max_seen is None or updated_at > max_seen):
                 max_seen = updated_at
-            parent = record.get(parent_key) if parent_key else None
-            body = dumps(record, option=sort_keys)
             originals[key] = record
             prepared[key] = (
                 org_id,
@@ -159,57 +235,106 @@ class RawLander:
                 parent if type(parent) is int else None,
                 (updated_at.isoformat(" ", "microseconds") if sqlite else updated_at.replace(tzinfo=timezone.utc))
                 if updated_at is not None else None,
-                blake2b(body, digest_size=16).hexdigest(),
+                digest,
                 body.decode(),
                 now,
                 run_id,
                 None,
             )
+        for key, versions in repeats.items():
+            if len({digest for _, digest in versions}) == 1:
+                result.duplicates += len(versions) - 1  # the same record twice: nothing to choose
+                continue
+            del prepared[key], originals[key]  # which version is current cannot be told: none lands
+            for record, _ in versions:
+                reject(record, key, f"duplicate key {key_field} {key} in one page: {len(versions)} different "
+                                    "versions; none landed (the stored version, if any, is kept)")
         if max_seen is not None:
             result.max_update_date = max_seen.replace(tzinfo=timezone.utc)
+        if result.rejected and (entity.name, location_id) in self._rejections:
+            self._rejections[(entity.name, location_id)].update(r["rm_key"] for r in result.rejected if r["rm_key"])
         if not prepared:
             return result
         upsert, lookup = self._statements(entity)
         keys = list(prepared)
-        with self._write_lock, self.engine.begin() as conn:
-            fresh = (entity.name, location_id)
-            if fresh not in self._fresh:
-                ph = "?" if self._sqlite else "%s"
-                stored = conn.exec_driver_sql(f"SELECT 1 FROM rm_raw.{entity.raw_table} WHERE org_id = {ph} "
-                                              f"AND location_id = {ph} LIMIT 1", (self.org_id, location_id)).first()
-                self._fresh[fresh] = None if stored else -(2**63)
-            top = self._fresh[fresh]
-            look = keys if top is None else [k for k in keys if k <= top]
-            found: list[tuple] = []
-            if look and self._sqlite:
-                sql = lookup + "IN (" + ",".join("?" * len(look)) + ")"
-                found = conn.exec_driver_sql(sql, (self.org_id, location_id, *look)).fetchall()
-            elif look:
-                # the key range bounds the primary-key scan even while the table has no statistics yet (filled
-                # from empty, the planner would otherwise scan every row of the org per page: a quadratic first sync)
-                found = conn.exec_driver_sql(lookup + ">= %s AND rm_id <= %s AND rm_id = ANY(%s)",
-                                             (self.org_id, location_id, min(look), max(look), look)).fetchall()
-            if top is not None:
-                self._fresh[fresh] = max(top, max(keys))
-            existing = {rm_id: (digest, bool(deleted)) for rm_id, digest, deleted in found}
-            rows = []
-            for key, row in prepared.items():
-                old = existing.get(key)
-                if old is None:
-                    result.inserted += 1
-                elif old[0] != row[5] or old[1]:  # changed, or back after a delete
-                    result.updated += 1
-                else:
-                    result.unchanged += 1
-                    continue
-                protected = protect_raw(entity.name, originals[key])
-                if protected is not None:  # sensitive values are stored encrypted
-                    row = (*row[:6], dumps(protected, option=sort_keys).decode(), *row[7:])
-                rows.append(row)
-            if rows:
-                conn.exec_driver_sql(upsert, rows)
+        try:
+            with self._write_lock, self.engine.begin() as conn:
+                fresh = (entity.name, location_id)
+                if fresh not in self._fresh:
+                    ph = "?" if self._sqlite else "%s"
+                    stored = conn.exec_driver_sql(f"SELECT 1 FROM rm_raw.{entity.raw_table} WHERE org_id = {ph} "
+                                                  f"AND location_id = {ph} LIMIT 1", (self.org_id, location_id)).first()
+                    self._fresh[fresh] = None if stored else -(2**63)
+                top = self._fresh[fresh]
+                look = keys if top is None else [k for k in keys if k <= top]
+                found: list[tuple] = []
+                if look and self._sqlite:
+                    sql = lookup + "IN (" + ",".join("?" * len(look)) + ")"
+                    found = conn.exec_driver_sql(sql, (self.org_id, location_id, *look)).fetchall()
+                elif look:
+                    # the key range bounds the primary-key scan even while the table has no statistics yet (filled
+                    # from empty, the planner would otherwise scan every row of the org per page: a quadratic first sync)
+                    found = conn.exec_driver_sql(lookup + ">= %s AND rm_id <= %s AND rm_id = ANY(%s)",
+                                                 (self.org_id, location_id, min(look), max(look), look)).fetchall()
+                if top is not None:
+                    self._fresh[fresh] = max(top, max(keys))
+                existing = {rm_id: (digest, bool(deleted)) for rm_id, digest, deleted in found}
+                rows = []
+                for key, row in prepared.items():
+                    old = existing.get(key)
+                    if old is None:
+                        result.inserted += 1
+                    elif old[0] != row[5] or old[1]:  # changed, or back after a delete
+                        result.updated += 1
+                    else:
+                        result.unchanged += 1
+                        continue
+                    protected = protect_raw(entity.name, originals[key])
+                    if protected is not None:  # sensitive values are stored encrypted
+                        row = (*row[:6], dumps(protected, option=sort_keys).decode(), *row[7:])
+                    rows.append(row)
+                if rows:
+                    conn.exec_driver_sql(upsert, rows)
+                self._resolve_rejections(conn, entity, location_id, keys)
+        except DBAPIError as exc:  # the driver's message only: its parameters would quote a page of payloads
+            cause = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+            raise LandingError(f"rm_raw.{entity.raw_table} location {location_id}: a page of {len(keys)} rows "
+                               f"(keys {min(keys)}..{max(keys)}) could not be written: {cause}") from None
         return result
 
+    def _bound_for(self, entity: Entity, record: Any) -> str | None:
+        """The EstateCore table a rejected row was bound for (its quarantine counts against that table)."""
+        for name in tables_for_entity(entity.name):
+            spec = TABLE_SPECS[name]
+            if spec.source_filter and not (isinstance(record, dict)
+                                           and record.get(spec.source_filter[0]) == spec.source_filter[1]):
+                continue  # out of the table's scope (a vendor's contact is no household member)
+            return name
+        return None
+
+    def _open_rejections(self, conn: Any, entity: Entity, location_id: int) -> set[str]:
+        """Keys of this entity and location with an open landing rejection (read once per lander)."""
+        memo = (entity.name, location_id)
+        keys = self._rejections.get(memo)
+        if keys is None:
+            ph = "?" if self._sqlite else "%s"
+            keys = self._rejections[memo] = {k for (k,) in conn.exec_driver_sql(
+                f"SELECT rm_key FROM ops.quarantine WHERE org_id = {ph} AND entity = {ph} AND location_id = {ph} "
+                f"AND stage = 'extract' AND resolved_at IS NULL", (self.org_id, entity.name, location_id)).fetchall()}
+        return keys
+
+    def _resolve_rejections(self, conn: Any, entity: Entity, location_id: int, landed: list[int]) -> None:
+        """A key that lands closes its open landing rejections (a later, clean page of the record)."""
+        open_keys = self._open_rejections(conn, entity, location_id)
+        done = sorted(open_keys & {str(k) for k in landed})
+        if not done:
+            return
+        ph = "?" if self._sqlite else "%s"
+        conn.exec_driver_sql(
+            f"UPDATE ops.quarantine SET resolved_at = {ph} WHERE org_id = {ph} AND entity = {ph} AND location_id = {ph} "
+            f"AND stage = 'extract' AND resolved_at IS NULL AND rm_key IN ({','.join([ph] * len(done))})",
+            (_db_time(clock.utcnow(), self._sqlite), self.org_id, entity.name, location_id, *done))
+        open_keys.difference_update(done)
 
     def live_count(self, entity: Entity, location_id: int | None = None) -> int:
         """Rows of the org (one location, or all) in the entity's rm_raw table that are not flagged deleted."""
@@ -247,6 +372,24 @@ class RawLander:
                 [(now, self.org_id, location_id, k) for k in keys],
             )
         return len(keys)
+
+    def resolve_vanished_rejections(self, entity: Entity, location_id: int, seen: set[int]) -> int:
+        """After a complete walk: a rejected key Rent Manager no longer returns was deleted there; its open
+        landing rejection is closed. Returns how many were."""
+        seen_text = {str(k) for k in seen}
+        with self._write_lock, self.engine.begin() as conn:
+            vanished = sorted(k for k in self._open_rejections(conn, entity, location_id)
+                              if k.lstrip("-").isdigit() and k not in seen_text)
+            if not vanished:
+                return 0
+            ph = "?" if self._sqlite else "%s"
+            conn.exec_driver_sql(
+                f"UPDATE ops.quarantine SET resolved_at = {ph} WHERE org_id = {ph} AND entity = {ph} "
+                f"AND location_id = {ph} AND stage = 'extract' AND resolved_at IS NULL "
+                f"AND rm_key IN ({','.join([ph] * len(vanished))})",
+                (_db_time(clock.utcnow(), self._sqlite), self.org_id, entity.name, location_id, *vanished))
+        self._rejections[(entity.name, location_id)].difference_update(vanished)
+        return len(vanished)
 
 
 def _db_time(value: datetime | None, sqlite: bool) -> Any:

@@ -30,6 +30,9 @@ DEFAULT_TRANSFORM = {
     "datetime": "local_datetime", "bool": "bool", "json": "identity",
 }
 PARENT_TYPES = ("Property", "Unit", "Tenant", "Contact")
+INCOME = (0, 10_000_000)  # an annual income (or one of its sources): never negative; above ten million, a typo
+HOUSEHOLD_SIZE = (1, 30)
+UDF_DATES = ("1900-01-01", "2199-12-31")  # plausible dates of every UDF date attribute
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class Column:
     udf: str | None = None  # the UDF (by name) that feeds this typed attribute by default
     ref: str | None = None  # parent EstateCore table (foreign key on org_id, location_id, <this> → parent natural key)
     description: str = ""
+    # UDF attributes: the values a person could have meant (inclusive; numbers in the column's unit, dates ISO);
+    # a UDF value outside them, or longer than max_length, is quarantined and the attribute keeps its value
+    plausible: tuple[Any, Any] | None = None
+    max_length: int | None = None
 
     @property
     def default_transform(self) -> str:
@@ -209,12 +216,14 @@ TABLES: tuple[TableSpec, ...] = (
             c("max_occupancy", "int", "MaxOccupancy"),
             c("comment", "text", "Comment"),
             c("sort_order", "int", "SortOrder"),
-            c("bin", "text", udf="BIN", transform="upper", description="LIHTC building identification number"),
+            c("bin", "text", udf="BIN", transform="upper", description="LIHTC building identification number",
+              max_length=32),
             c("ami_designation", "int", udf="AMI Designation", transform="int",
-              description="income-averaging designation, % of AMI (30..80)"),
+              description="income-averaging designation, % of AMI (30..80)", plausible=(1, 150)),
             c("unit_programs", "text", udf="Unit Program", transform="csv_list",
               description="comma list: LIHTC, HOME-Low, HOME-High, USDA RD 515, Bond, Market"),
-            c("utility_allowance", "money", udf="Utility Allowance", transform="money"),
+            c("utility_allowance", "money", udf="Utility Allowance", transform="money",
+              plausible=(0, 10_000)),  # per month
         ),
         udf_parent_type="Unit",
         indexes=(("org_id", "location_id", "property_rm_id"),),
@@ -262,15 +271,15 @@ TABLES: tuple[TableSpec, ...] = (
             c("certification_type", "text", udf="Certification Type", description="Move-In | Annual | Interim"),
             c("certification_effective_date", "date", udf="Certification Effective Date"),
             c("next_recertification_due", "date", udf="Next Recertification Due"),
-            c("certified_annual_income", "money", udf="Certified Annual Income", sensitive=True),
-            c("certified_household_size", "int", udf="Certified Household Size"),
+            c("certified_annual_income", "money", udf="Certified Annual Income", sensitive=True, plausible=INCOME),
+            c("certified_household_size", "int", udf="Certified Household Size", plausible=HOUSEHOLD_SIZE),
             c("student_exception", "text", udf="Student Exception",
               description="TANF | Job Training | Single Parent | Joint Return | Foster Care"),
-            c("voucher_payment_standard", "money", udf="Voucher Payment Standard"),
+            c("voucher_payment_standard", "money", udf="Voucher Payment Standard", plausible=(0, 100_000)),
             c("move_in_certification_date", "date", udf="Move-In Certification Date",
               description="effective date of the move-in (initial) certification"),
-            c("move_in_certified_income", "money", udf="Move-In Certified Income", sensitive=True),
-            c("move_in_household_size", "int", udf="Move-In Household Size"),
+            c("move_in_certified_income", "money", udf="Move-In Certified Income", sensitive=True, plausible=INCOME),
+            c("move_in_household_size", "int", udf="Move-In Household Size", plausible=HOUSEHOLD_SIZE),
             c("roommate_preferences", "text", udf="Roommate Preferences"),
             c("bed_space", "text", udf="Bed Space", transform="upper"),
         ),
@@ -298,11 +307,11 @@ TABLES: tuple[TableSpec, ...] = (
             c("relationship", "text", udf="Relationship",
               description="Head | Spouse | Co-Head | Child | Other Adult | Guarantor"),
             c("student_status", "text", udf="Student Status", description="Full-time | Part-time | None"),
-            c("employment_income", "money", udf="Employment Income", sensitive=True),
-            c("benefit_income", "money", udf="Benefit Income", sensitive=True),
-            c("other_income", "money", udf="Other Income", sensitive=True),
-            c("asset_cash_value", "money", udf="Asset Cash Value", sensitive=True),
-            c("asset_annual_income", "money", udf="Asset Annual Income", sensitive=True),
+            c("employment_income", "money", udf="Employment Income", sensitive=True, plausible=INCOME),
+            c("benefit_income", "money", udf="Benefit Income", sensitive=True, plausible=INCOME),
+            c("other_income", "money", udf="Other Income", sensitive=True, plausible=INCOME),
+            c("asset_cash_value", "money", udf="Asset Cash Value", sensitive=True, plausible=(0, 100_000_000)),
+            c("asset_annual_income", "money", udf="Asset Annual Income", sensitive=True, plausible=INCOME),
         ),
         source_filter=("ParentType", "Tenant"),
         udf_parent_type="Contact",

@@ -197,9 +197,30 @@ def _university(v: str) -> str:
     return _title(v) if one_case else re.sub(r"\s+", " ", v)
 
 
+INT_LIMIT = 2**62  # integers a value may hold (keys included): well inside 64 bits, exact in every layer
+COLUMN_INT_LIMIT = {"int": 2**31, "bigint": INT_LIMIT}  # INTEGER / BIGINT columns: the same on every database
+SCALED_LIMIT = {"money": 10**14, "decimal": 10**17}  # NUMERIC(14,2) / NUMERIC(18,4), as scaled integers
+
+
+def _within(num: pd.Series, limit: int) -> pd.Series:
+    return num.notna() & (num.abs() < limit)
+
+
 def t_int(s: pd.Series, ctx: Ctx) -> Result:
+    return _to_int(s, INT_LIMIT)
+
+
+def _to_int(s: pd.Series, limit: int) -> Result:
+    """Integers of magnitude below `limit`; others (fractions, text, out of range) fail."""
     if pd.api.types.is_integer_dtype(s.dtype):
-        return s.astype("Int64"), _none_failed(s)
+        if s.dtype == np.uint64 or isinstance(s.dtype, pd.UInt64Dtype):  # a value beyond int64 made pandas widen
+            big = s.notna() & (s.astype("float64") >= limit)
+            return s.where(~big).astype("float64").astype("Float64").astype("Int64"), big.astype(bool)
+        out = s.astype("Int64")
+        bad = ((out >= limit) | (out <= -limit)).fillna(False).astype(bool)  # not abs(): -2**63 has none in int64
+        if bad.any():
+            return out.where(~bad), bad
+        return out, _none_failed(s)
     present = _present(s)
     if s.dtype == object:
         bools = _mask(s, lambda v: isinstance(v, (bool, np.bool_)))
@@ -207,7 +228,7 @@ def t_int(s: pd.Series, ctx: Ctx) -> Result:
     else:
         bools = _none_failed(s)
         num = pd.to_numeric(s, errors="coerce")
-    integral = num.notna() & (np.floor(num) == num) & (num.abs() < 2**62)
+    integral = num.notna() & (np.floor(num) == num) & (num.abs() < limit)
     failed = present & ~integral
     out = num.where(integral).astype("Float64").astype("Int64")
     return out, failed
@@ -458,19 +479,20 @@ def get(name: str) -> Transform:
 
 def is_canonical_output(output: str, kind: str) -> bool:
     """Whether a transform's output is already the canonical form of the column kind, so `coerce_to_kind` would
-    return it unchanged: Int64 for int columns, boolean for bool, and dates / timestamps, which are always
-    formatted from datetime64[ns] (years 1677–2262: 'YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS.ffffff')."""
-    return (output == "int" and kind in ("int", "bigint")) or (output == kind and kind in ("bool", "date", "datetime"))
+    return it unchanged: Int64 for bigint columns (an int column still checks the 32-bit range), boolean for bool,
+    and dates / timestamps, which are always formatted from datetime64[ns] (years 1677–2262: 'YYYY-MM-DD',
+    'YYYY-MM-DD HH:MM:SS.ffffff')."""
+    return (output == "int" and kind == "bigint") or (output == kind and kind in ("bool", "date", "datetime"))
 
 
 def coerce_to_kind(s: pd.Series, kind: str, ctx: Ctx) -> Result:
     """Convert a transform's output to the canonical representation of a column kind."""
-    if kind in ("int", "bigint"):
-        return t_int(s, ctx)
+    if kind in COLUMN_INT_LIMIT:
+        return _to_int(s, COLUMN_INT_LIMIT[kind])
     if kind in SCALE:
         num, failed = t_number(s, ctx)
         scaled = np.round(num * (10 ** SCALE[kind]))
-        too_big = scaled.abs() >= 10**17
+        too_big = scaled.abs() >= SCALED_LIMIT[kind]
         failed = failed | too_big.fillna(False)
         return scaled.where(~too_big).astype("Float64").astype("Int64"), failed
     if kind == "text":

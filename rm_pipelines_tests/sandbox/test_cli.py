@@ -64,10 +64,10 @@ def test_churn_and_faults_against_a_running_server(rw_server, capsys):
     out = json.loads(capsys.readouterr().out)
     assert sum(out["changed"].values()) == 5
     assert main(["sandbox", "faults", "--url", rw_server.url, "--admin-token", rw_server.config.admin_token, "--429-storm", "2", "--latency", "0.01",
-                 "--malformed", "Charges:4", "--5xx-rate", "0.25", "--drop-next", "1"]) == 0
+                 "--malformed", "Charges:4", "--5xx-rate", "0.25", "--drop-next", "1", "--duplicate-row", "Units:2"]) == 0
     f = rw_server.faults
-    assert (f.status_429_next, f.latency_seconds, f.malformed_page, f.error_5xx_rate, f.drop_next) == \
-        (2, 0.01, ("Charges", 4), 0.25, 1)
+    assert (f.status_429_next, f.latency_seconds, f.malformed_page, f.error_5xx_rate, f.drop_next, f.duplicate_row) == \
+        (2, 0.01, ("Charges", 4), 0.25, 1, ("Units", 2))
     assert main(["sandbox", "faults", "--url", rw_server.url, "--admin-token", rw_server.config.admin_token, "--reset", "--expire-tokens"]) == 0
     assert rw_server.faults.status_429_next == 0 and rw_server.faults.token_generation == 1
 

@@ -132,6 +132,19 @@ def test_malformed_page_can_fire_a_limited_number_of_times(client, ro_server):
     assert len(client.get("/Charges", params={"pageSize": 10}).json()) == 10
 
 
+def test_duplicate_row_answers_one_key_twice_in_a_page(client, ro_server):
+    clean = client.get("/Units", params={"pageSize": 10, "pageNumber": 1}).json()
+    ro_server.faults.duplicate_row = ("units", 1)
+    page = client.get("/Units", params={"pageSize": 10, "pageNumber": 1}).json()
+    assert len(page) == len(clean) == 10  # the page keeps its length
+    assert page[:-1] == clean[:-1] and page[-1]["UnitID"] == page[0]["UnitID"]
+    assert page[-1]["UpdateDate"] != page[0]["UpdateDate"]  # a later edit: same key, other contents
+    assert client.get("/Units", params={"pageSize": 10, "pageNumber": 2}).json()[0]["UnitID"] != page[0]["UnitID"]
+    assert ro_server.stats.duplicated == 1
+    assert ro_server.faults.duplicate_row is None  # like the other page faults it fires page_fault_times times
+    assert client.get("/Units", params={"pageSize": 10, "pageNumber": 1}).json() == clean
+
+
 def test_expire_all_tokens(client, ro_server):
     assert client.get("/Locations").status_code == 200
     ro_server.faults.expire_all_tokens()
@@ -170,7 +183,9 @@ def test_admin_endpoints_steer_a_server(client, ro_server):
     assert client.get("/Locations").status_code == 429
     assert admin.post("/_sandbox/faults", json={"malformed_page": "Charges:3"}).json()["malformed_page"] == \
         ["Charges", 3]
-    assert admin.post("/_sandbox/faults", json={"reset": True}).json()["malformed_page"] is None
+    assert admin.post("/_sandbox/faults", json={"duplicate_row": "Units:2"}).json()["duplicate_row"] == ["Units", 2]
+    reset = admin.post("/_sandbox/faults", json={"reset": True}).json()
+    assert reset["malformed_page"] is None and reset["duplicate_row"] is None
     assert admin.post("/_sandbox/faults", json={"bogus": 1}).status_code == 400
     admin.post("/_sandbox/faults", json={"expire_tokens": True})
     assert client.get("/Locations").status_code == 401

@@ -71,6 +71,21 @@ def test_python_api_upsert_get_delete_persist(sb_store_copy):
     reopened.close()
 
 
+def test_a_key_beyond_64_bits_persists_and_deletes(sb_store_copy):
+    store = sb_store_copy
+    big = 2**63 + 7  # more than SQLite's integers (and the warehouse's keys) hold: the sandbox still serves it
+    unit = store.records("Units")[0]
+    store.upsert("Units", [{**unit, "UnitID": big, "Name": "far"}])
+    reopened = SandboxStore.open(store.path, UNITS, SEED)
+    assert reopened.get("Units", big)["Name"] == "far" and reopened.sorted_ids("Units")[-1] == big
+    assert reopened.count("Units") == store.count("Units")
+    reopened.close()
+    store.delete("Units", [big])
+    reopened = SandboxStore.open(store.path, UNITS, SEED)
+    assert reopened.get("Units", big) is None
+    reopened.close()
+
+
 def test_churn_changes_and_deletes(sb_store_copy):
     store = sb_store_copy
     newest = store.max_update_key()
