@@ -174,6 +174,8 @@ _UDF_SPECS = (
     ("Move-In Certification Date", "Date", "Tenant", ""),
     ("Move-In Certified Income", "Numeric", "Tenant", ""),
     ("Move-In Household Size", "Numeric", "Tenant", ""),
+    # written by EstateCore after each compliance evaluation (no value until then)
+    ("Compliance Status", "Dropdown List", "Tenant", "In compliance,Out of compliance,Undetermined"),
 )
 
 UDF_DEFINITIONS: list[dict] = [

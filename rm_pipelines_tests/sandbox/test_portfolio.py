@@ -119,7 +119,7 @@ UDFS = {
     "Move-In Certification Date": "Tenant", "Move-In Certified Income": "Tenant", "Move-In Household Size": "Tenant",
     "Relationship": "Contact", "Student Status": "Contact", "Employment Income": "Contact",
     "Benefit Income": "Contact", "Other Income": "Contact", "Asset Cash Value": "Contact",
-    "Asset Annual Income": "Contact",
+    "Asset Annual Income": "Contact", "Compliance Status": "Tenant",
 }
 PROPERTY_KINDS = {"multifamily", "senior", "student", "commercial", "hoa", "single-family", "mixed-use"}
 PROGRAMS = {"LIHTC", "Section 8", "HOME", "USDA RD 515", "Tax-Exempt Bond"}
