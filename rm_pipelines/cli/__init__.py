@@ -105,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import limits as compliance_cli
     from . import sandbox as sandbox_cli
     from . import warehouse as warehouse_cli
+    from . import webhooks as webhooks_cli
 
-    for module in (sandbox_cli, warehouse_cli, compliance_cli):
+    for module in (sandbox_cli, warehouse_cli, compliance_cli, webhooks_cli):
         module.register(sub)
     return parser
 
