@@ -319,6 +319,17 @@ def finish_sync_run(
         )
 
 
+def get_sync_run(engine: Engine, org_id: str, run_id: str) -> dict[str, Any] | None:
+    """The latest sync-run row of a run (entities and errors decoded), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(sync_runs).where(sync_runs.c.org_id == org_id, sync_runs.c.run_id == run_id)
+                           .order_by(sync_runs.c.id.desc()).limit(1)).mappings().first()
+    if row is None:
+        return None
+    return {**row, "entities": orjson.loads(row["entities"]) if row["entities"] else {},
+            "errors": orjson.loads(row["errors"]) if row["errors"] else []}
+
+
 def quarantine_rows(engine: Engine, rows: list[dict[str, Any]]) -> None:
     """Store rows that cannot go on, each with its reasons. Each dict: org_id, location_id, entity, rm_key,
     stage, reasons (list[str]), raw (the original row), run_id."""
