@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .compliance.model import AgencySettings, ComplianceSettings
 from .rentmanager import catalog
+from .writeback.policies import Policy
+from .writeback.resources import WRITABLE
 
 EMBEDDED_SANDBOX = "embedded-sandbox"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -230,8 +232,7 @@ class WebhooksConfig(_Strict):
         return value
 
 
-WritebackPolicy = Literal["rm_wins", "estatecore_wins", "newest_wins", "manual"]
-WRITABLE_RESOURCES = ("Tenants", "Units", "Properties", "Contacts", "ServiceManagerIssues", "Violations")
+WritebackPolicy = Policy
 _POLICY_KEY = re.compile(r"^(?P<resource>[A-Za-z]+)\.(?P<field>udf:[^,;()]+|[A-Za-z][A-Za-z0-9]*|\*)$")
 
 
@@ -267,9 +268,9 @@ class WritebackConfig(_Strict):
             match = _POLICY_KEY.match(key)
             if not match:
                 raise ValueError(f"{key!r} is not <Resource>.<Field>, <Resource>.udf:<UDF name> or <Resource>.*")
-            if match["resource"] not in WRITABLE_RESOURCES:
+            if match["resource"] not in WRITABLE:
                 raise ValueError(f"{key!r}: {match['resource']!r} is not a resource EstateCore writes "
-                                 f"({', '.join(WRITABLE_RESOURCES)})")
+                                 f"({', '.join(sorted(WRITABLE))})")
         return value
 
     def policy(self, resource: str, field: str) -> WritebackPolicy:
