@@ -106,8 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import sandbox as sandbox_cli
     from . import warehouse as warehouse_cli
     from . import webhooks as webhooks_cli
+    from . import writeback as writeback_cli
 
-    for module in (sandbox_cli, warehouse_cli, compliance_cli, webhooks_cli):
+    for module in (sandbox_cli, warehouse_cli, compliance_cli, webhooks_cli, writeback_cli):
         module.register(sub)
     return parser
 

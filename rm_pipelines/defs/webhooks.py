@@ -11,6 +11,7 @@ from ..warehouse import tables as T
 from .compliance import ASSETS as COMPLIANCE_ASSETS
 from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource
+from .writeback import COMPLIANCE_UDFS
 
 TRIGGER_TAG, TRIGGER = "rm/trigger", "webhooks"
 INBOX_THROUGH_TAG = "rm/inbox_through"
@@ -19,8 +20,8 @@ FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.Dagster
 
 rentmanager_webhook_job = dg.define_asset_job(
     name="rentmanager_webhook_sync",
-    selection=dg.AssetSelection.key_prefixes(["rentmanager"], ["estatecore"], ["compliance"], ["webhooks"],
-                                             ["writeback"]),
+    selection=dg.AssetSelection.key_prefixes(["rentmanager"], ["estatecore"], ["compliance"], ["webhooks"])
+    | dg.AssetSelection.assets(COMPLIANCE_UDFS),
     description="Targeted sync of what Rent Manager webhooks announced: the records named by an org's pending "
                 "inbox rows fetched by key (deletes confirmed and soft-deleted), the EstateCore tables they feed "
                 "loaded, compliance evaluated. Launched by rentmanager_webhook_sensor with the subset it needs.",
@@ -52,11 +53,13 @@ def webhook_inbox(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _selection(pending) -> list[dg.AssetKey]:  # noqa: ANN001
+def _selection(pending, org) -> list[dg.AssetKey]:  # noqa: ANN001
     keys = [dg.AssetKey(catalog_get(e).asset_path) for e in pending.entities]
     keys += [dg.AssetKey(T.get(t).asset_key) for t in pending.tables]
     if pending.compliance:
         keys += [dg.AssetKey(["compliance", name]) for name in COMPLIANCE_ASSETS]
+        if org.writeback is not None and org.writeback.compliance_udfs is not None:
+            keys.append(COMPLIANCE_UDFS)
     return [*keys, INBOX_ASSET]
 
 
@@ -93,7 +96,7 @@ def rentmanager_webhook_sensor(context: dg.SensorEvaluationContext, rentmanager:
         requests.append(dg.RunRequest(
             run_key=f"webhooks:{org.id}:{pending.through}:{launch}",
             partition_key=org.id,
-            asset_selection=_selection(pending),
+            asset_selection=_selection(pending, org),
             run_config={"ops": {"rentmanager_extract": {"config": {"mode": "targeted",
                                                                    "inbox_through": pending.through}},
                                 "estatecore_load": {"config": {"mode": "incremental"}}}},

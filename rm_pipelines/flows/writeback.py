@@ -567,6 +567,16 @@ def post_pending(engine: Engine, org: Org, client_factory: ClientFactory, *, run
 # ------------------------------------------------------------------------------------------ people's decisions
 
 
+def outbox_counts(engine: Engine, org_id: str) -> dict[str, int]:
+    """The org's outbox rows by status."""
+    return outbox.counts(engine, org_id)
+
+
+def orgs_with_pending(engine: Engine) -> list[str]:
+    """Orgs with outbox rows to post."""
+    return outbox.orgs_with_pending(engine)
+
+
 def retry(engine: Engine, org: Org, row_id: int, *, save_options: list[str] | None = None) -> outbox.OutboxRow:
     """Put a failed row back to pending (optionally with the save option Rent Manager asked for)."""
     row = outbox.get(engine, row_id)

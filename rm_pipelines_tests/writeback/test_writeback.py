@@ -246,3 +246,60 @@ def test_compliance_results_land_in_rent_manager_udfs_and_come_back(wb):
     assert checked == len(households) > 0
     # evaluated again with nothing changed: nothing to write
     assert W.enqueue_compliance_udfs(wb.engine, org).enqueued == 0
+
+
+def test_the_command_line_enqueues_lists_posts_and_resolves(wb, capsys, monkeypatch):
+    from rm_pipelines.cli import main as cli
+
+    url = wb.engine.url.render_as_string(hide_password=False)
+    orgs_file = str(wb.resource.orgs_file)
+    common = ["--org", "acme", "--orgs", orgs_file, "--url", url]
+    key = _issue(wb, 3)["ServiceManagerIssueID"]
+    assert cli(["writeback", "enqueue", *common, "--resource", ISSUE, "--key", str(key), "--set", "Title=ours",
+                "--reason", "tenant called", "--by", "pat"]) == 0
+    assert "outbox #1 pending" in capsys.readouterr().out
+    assert cli(["writeback", "enqueue", *common, "--resource", ISSUE, "--key", str(key), "--set", "Nope=1"]) == 2
+    assert "has no field(s) Nope" in capsys.readouterr().err
+    _theirs(wb, key, Title="theirs")
+    assert cli(["writeback", "post", *common]) == 0
+    assert '"conflicts": 1' in capsys.readouterr().out
+    assert cli(["writeback", "list", *common]) == 0
+    listed = capsys.readouterr().out
+    assert "conflict 1" in listed and f"{ISSUE} {key}" in listed and "pat: tenant called" in listed
+    assert cli(["conflicts", "list", *common]) == 0
+    listed = capsys.readouterr().out
+    assert "Title" in listed and "ours" in listed and "theirs" in listed
+    assert cli(["conflicts", "resolve", *common, "1", "--take", "ours", "--by", "dana"]) == 0
+    assert "EstateCore's value will be written; outbox #1 is pending" in capsys.readouterr().out
+    assert cli(["writeback", "post", *common]) == 0
+    assert wb.sandbox.store.get(ISSUE, key)["Title"] == "ours"
+    assert cli(["writeback", "retry", *common, "1"]) == 2
+    assert "is done, not failed" in capsys.readouterr().err
+
+
+def test_the_outbox_sensor_launches_a_write_back_run(wb, monkeypatch):
+    import dagster as dg
+
+    from rm_pipelines.definitions import defs as load_defs
+
+    monkeypatch.setenv("RM_PIPELINES_ORGS", str(wb.resource.orgs_file))
+    monkeypatch.setenv("ESTATECORE_DATABASE_URL", wb.engine.url.render_as_string(hide_password=False))
+    org = wb.org()
+    key = _issue(wb, 4)["ServiceManagerIssueID"]
+    W.enqueue(wb.engine, org, resource=ISSUE, rm_key=key, fields={"Description": "parts ordered"}, reason="r",
+              requested_by="pat")
+    defs = load_defs()
+    sensor = defs.resolve_sensor_def("rentmanager_outbox_sensor")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("org", ["acme"])
+        with dg.build_sensor_context(instance=instance, resources=defs.resources) as context:
+            [request] = sensor(context).run_requests
+        assert request.partition_key == "acme"
+        run = defs.resolve_job_def("rentmanager_writeback").execute_in_process(
+            instance=instance, partition_key="acme", tags=request.tags, raise_on_error=False)
+        assert run.success
+        [mat] = run.asset_materializations_for_node("writeback__outbox")
+        assert mat.metadata["done"].value == 1 and mat.metadata["requests_per_record"].value == 2.0
+        assert wb.sandbox.store.get(ISSUE, key)["Description"] == "parts ordered"
+        with dg.build_sensor_context(instance=instance, resources=defs.resources) as context:
+            assert isinstance(sensor(context), dg.SkipReason)
