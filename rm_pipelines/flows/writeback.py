@@ -384,8 +384,8 @@ class _Poster:
             status = "conflict"  # a field still waits for a person
         outbox.set_fields(self.engine, row.id, status=status, last_error=error, run_id=self.run_id,
                           attempts=row.attempts)
-        setattr(self.report, {"done": "done", "conflict": "conflicts", "failed": "failed"}[status],
-                getattr(self.report, {"done": "done", "conflict": "conflicts", "failed": "failed"}[status]) + 1)
+        counter = {"done": "done", "conflict": "conflicts", "failed": "failed"}[status]
+        setattr(self.report, counter, getattr(self.report, counter) + 1)
         if error:
             self.report.errors.append(f"outbox #{row.id} {row.resource} {row.rm_key}: {error}")
             self.log.warning(f"write-back #{row.id} {row.resource} {row.rm_key} {status}: {error}")
@@ -411,6 +411,8 @@ class _Poster:
     # -- the main path ---------------------------------------------------------------------------------------
     def post_batch(self, rows: list[outbox.OutboxRow]) -> None:
         self.report.batches += 1
+        for row in rows:  # from now until an answer says otherwise, Rent Manager may hold it: never resend blindly
+            outbox.set_fields(self.engine, row.id, status="sent", run_id=self.run_id)
         try:
             self._post(rows)
         except (ConflictError, PreconditionFailedError) as exc:
@@ -439,7 +441,6 @@ class _Poster:
             return
         for row in rows:
             row.attempts += 1
-            outbox.set_fields(self.engine, row.id, status="sent", attempts=row.attempts, run_id=self.run_id)
         self._confirm(rows)
 
     def _retry_with(self, row: outbox.OutboxRow, write: dict[str, Any], theirs: dict[str, Any],

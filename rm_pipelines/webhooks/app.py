@@ -23,6 +23,7 @@ import hmac
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 KEPT_BODY_CHARS = 4096
 MAX_BATCH = 500
+SUMMARY_SECONDS = 60.0
 _DUMMY_TOKEN = "x" * 43  # compared against when the org is unknown, so both answers take the same path
 
 
@@ -63,8 +65,9 @@ class InboxWriter:
         self._queue: queue.SimpleQueue[tuple[dict[str, Any], asyncio.AbstractEventLoop, asyncio.Future] | None] = \
             queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="webhook-inbox-writer", daemon=True)
+        self.commits = self.stored = 0
+        self._logged = (time.monotonic(), 0, 0)  # when the last summary was logged, and the counts then
         self._thread.start()
-        self.commits = 0
 
     async def submit(self, row: dict[str, Any]) -> inbox.Recorded:
         loop = asyncio.get_running_loop()
@@ -91,15 +94,27 @@ class InboxWriter:
                 with self.engine.begin() as conn:
                     results: list[Any] = inbox.record(conn, [row for row, _, _ in batch])
                 self.commits += 1
+                self.stored += len(batch)
+                self._summary()
             except Exception as exc:  # noqa: BLE001 — every waiting delivery learns it was not stored
                 log.error("webhook inbox commit of %d deliveries failed: %s", len(batch), exc)
                 results = [exc] * len(batch)
             for (_, loop, future), result in zip(batch, results, strict=True):
                 loop.call_soon_threadsafe(_settle, future, result)
 
+    def _summary(self, every: float = SUMMARY_SECONDS) -> None:
+        """One log line a minute at most, however many deliveries arrive (each is a DEBUG line)."""
+        at, stored, commits = self._logged
+        now = time.monotonic()
+        if now - at >= every and self.stored > stored:
+            log.info("webhook inbox: %d deliveries committed in %d transaction(s) over the last %.0fs",
+                     self.stored - stored, self.commits - commits, now - at)
+            self._logged = (now, self.stored, self.commits)
+
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
+        self._summary(every=0)
 
 
 def _settle(future: asyncio.Future, result: Any) -> None:
@@ -184,8 +199,8 @@ class Receiver:
             recorded = await self.writer.submit(_pending_row(org, delivery, verdict, _digest(org.org_id, body)))
         except Exception:  # noqa: BLE001 — not stored: Rent Manager must deliver it again
             return JSONResponse({"status": "unavailable"}, status_code=503)
-        log.info("webhook %s for org %r: %d id(s) → inbox #%d (%s%s)", delivery.event_type, org.org_id,
-                 len(delivery.ids), recorded.id, verdict.status, ", repeat" if recorded.duplicate else "")
+        log.debug("webhook %s for org %r: %d id(s) → inbox #%d (%s%s)", delivery.event_type, org.org_id,
+                  len(delivery.ids), recorded.id, verdict.status, ", repeat" if recorded.duplicate else "")
         return _answer(recorded, verdict.status)
 
     async def healthz(self, request: Request) -> Response:

@@ -175,6 +175,27 @@ def test_a_lost_answer_is_looked_at_and_never_applied_twice(wb, fault, applied):
     assert outbox.get(wb.engine, row_id).status == "done"
 
 
+def test_a_write_that_timed_out_is_looked_at_later_and_applied_once(wb):
+    org = wb.org()
+    org = org.model_copy(update={"rentmanager": org.rentmanager.model_copy(update={"timeout_seconds": 0.5})})
+    violation = wb.sandbox.store.records("Violations")[0]
+    key, before = violation["ViolationID"], violation["ConcurrencyID"]
+    row_id = W.enqueue_violation_note(wb.engine, org, key, "Second letter sent", requested_by="board")
+    edits = []
+    wb.sandbox.store.add_listener(lambda changes: edits.extend(c for c in changes if c.collection == "Violations"))
+    wb.sandbox.faults.latency_seconds = 1.0  # Rent Manager answers after the client gave up
+    report = wb.post(org)
+    assert report.lost_answers == 1 and report.done == 0 and report.errors  # the re-read timed out as well
+    assert outbox.get(wb.engine, row_id).status == "sent"  # applied or not: unknown, so never re-sent blindly
+    wb.sandbox.faults.reset()
+    later = wb.post(org, run_id="wb-2")  # looks first: confirms it, or sends it again if it never arrived
+    assert later.done == 1 and later.lost_answers == 0
+    after = wb.sandbox.store.get("Violations", key)
+    assert after["ResolveAction"] == "Second letter sent" and after["ConcurrencyID"] == before + 1
+    assert len(edits) == 1  # applied exactly once
+    assert outbox.get(wb.engine, row_id).status == "done"
+
+
 def test_work_order_status_by_name(wb):
     org = wb.org()
     statuses = wb.sandbox.store.records("ServiceManagerStatuses")
