@@ -321,8 +321,8 @@ def bench_writeback(work: Path, rm_url: str, budget: int) -> dict:
     resource = RentManagerResource(orgs_file=str(registry))
     assert OrgSync(org, engine, resource.open_client, run_id="wb-sync").run(
         ["service_manager_issues", "service_manager_statuses"], mode="full").ok
-    from rm_pipelines.warehouse.raw import RawLander
     from rm_pipelines.rentmanager.catalog import get
+    from rm_pipelines.warehouse.raw import RawLander
 
     issues = RawLander(engine, org_id="bench", run_id=None).payloads(get("service_manager_issues"), 1)
     for issue in issues:

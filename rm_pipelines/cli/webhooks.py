@@ -97,7 +97,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"org {org.id!r} location {location.id}: {len(details)} webhook(s)")
         for d in sorted(details, key=lambda d: str(d.get("WebhookEventType"))):
             ours = "  ← this org's receiver" if mine in str(d.get("URL") or "") else ""
-            print(f"  #{d.get('WebhookDetailID'):<5} {str(d.get('WebhookEventType')):<24} "
+            print(f"  #{d.get('WebhookDetailID'):<5} {d.get('WebhookEventType')!s:<24} "
                   f"{mask_url(d.get('URL'))}{ours}")
     return 0
 
@@ -130,7 +130,7 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
         note = r["reason"] or (f"run {r['processed_run_id'][:8]}" if r["processed_run_id"] else "")
         if r["deliveries"] > 1:
             note = f"{note} (delivered {r['deliveries']}×)".strip()
-        print(f"{r['id']:>7}  {r['received_at']:%Y-%m-%d %H:%M:%S}  {str(r['event_type'] or '-'):<26} {ids:>4} "
+        print(f"{r['id']:>7}  {r['received_at']:%Y-%m-%d %H:%M:%S}  {r['event_type'] or '-'!s:<26} {ids:>4} "
               f"{r['status']:<10} {note}")
     return 0
 

@@ -3,7 +3,7 @@ that a sensor launches whenever an org has pending changes."""
 
 import dagster as dg
 
-from ..flows.writeback import enqueue_compliance_udfs, outbox_counts, orgs_with_pending, post_pending
+from ..flows.writeback import enqueue_compliance_udfs, orgs_with_pending, outbox_counts, post_pending
 from .compliance import ASSETS as COMPLIANCE_ASSETS
 from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource

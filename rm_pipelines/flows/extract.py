@@ -11,9 +11,10 @@ confirmed by key once more and then flagged deleted. It moves no watermark: it h
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -193,24 +194,32 @@ class OrgSync:
         if not streams:
             return
         for location in self.org.locations:
-            where = f"org {self.org.id!r} location {location.id}"
-            try:
-                client = self.client_factory(self.org, location.id, location.timezone)
-            except (ValueError, RentManagerError) as exc:  # RegistryError (missing env vars) is a ValueError
-                self._fail(report, f"{where}: cannot open a Rent Manager session: {exc}")
-                return
-            with client:
-                try:
-                    if not self._login(client, where, report):
-                        return  # the same credentials serve every location: one failed login stops the run
-                    self._run_streams(client, streams, selected, location.id, mode, report)
-                    if client.login_failure is not None:
-                        return  # a renewal was rejected mid-run: the other locations would be rejected too
-                finally:
-                    for name in ("requests", "throttled", "retries", "reauthentications"):
-                        setattr(totals, name, getattr(totals, name) + getattr(client.stats, name))
+            with self._session(location, report, totals) as client:
+                if client is None:
+                    return  # the same credentials serve every location: one failed login stops the run
+                self._run_streams(client, streams, selected, location.id, mode, report)
+                if client.login_failure is not None:
+                    return  # a renewal was rejected mid-run: the other locations would be rejected too
         for entity_report in report.entities.values():
             entity_report.table_rows = self.lander.live_count(catalog_get(entity_report.entity))
+
+    @contextlib.contextmanager
+    def _session(self, location: Any, report: SyncReport, totals: ClientStats) -> Iterator[RentManagerClient | None]:
+        """A logged-in client for one location (None when it cannot be had: the reason is in the report); its
+        request counts are added to `totals` at the end."""
+        where = f"org {self.org.id!r} location {location.id}"
+        try:
+            client = self.client_factory(self.org, location.id, location.timezone)
+        except (ValueError, RentManagerError) as exc:  # RegistryError (missing env vars) is a ValueError
+            self._fail(report, f"{where}: cannot open a Rent Manager session: {exc}")
+            yield None
+            return
+        with client:
+            try:
+                yield client if self._login(client, where, report) else None
+            finally:
+                for name in ("requests", "throttled", "retries", "reauthentications"):
+                    setattr(totals, name, getattr(totals, name) + getattr(client.stats, name))
 
     def _target_locations(self, targets: Targets, allowed: set[str], report: SyncReport,
                           totals: ClientStats) -> None:
@@ -224,27 +233,13 @@ class OrgSync:
                         merged.parents |= target.parents
             if not wanted:
                 continue
-            where = f"org {self.org.id!r} location {location.id}"
-            try:
-                client = self.client_factory(self.org, location.id, location.timezone)
-            except (ValueError, RentManagerError) as exc:
-                self._fail(report, f"{where}: cannot open a Rent Manager session: {exc}")
-                return
-            with client:
-                try:
-                    if not self._login(client, where, report):
-                        return
-                    for name in sorted(wanted):
-                        for entity_report in self._run_target(client, catalog_get(name), wanted[name], location.id,
-                                                              allowed):
-                            _merge(report, entity_report, multi_location=len(self.org.locations) > 1)
-                            if entity_report.error:
-                                report.errors.append(entity_report.error)
-                            elif self.on_entity_done:
-                                self.on_entity_done(entity_report)
-                finally:
-                    for name in ("requests", "throttled", "retries", "reauthentications"):
-                        setattr(totals, name, getattr(totals, name) + getattr(client.stats, name))
+            with self._session(location, report, totals) as client:
+                if client is None:
+                    return
+                for name in sorted(wanted):
+                    for entity_report in self._run_target(client, catalog_get(name), wanted[name], location.id,
+                                                          allowed):
+                        self._add(report, entity_report)
         for entity_report in report.entities.values():
             entity_report.table_rows = self.lander.live_count(catalog_get(entity_report.entity))
 
@@ -349,11 +344,15 @@ class OrgSync:
                        for stream in streams}
             for future in as_completed(futures):
                 for entity_report in future.result():
-                    _merge(report, entity_report, multi_location=len(self.org.locations) > 1)
-                    if entity_report.error:
-                        report.errors.append(entity_report.error)
-                    elif self.on_entity_done:
-                        self.on_entity_done(entity_report)
+                    self._add(report, entity_report)
+
+    def _add(self, report: SyncReport, entity_report: EntityReport) -> None:
+        """Count an entity's result in the run's report (and tell the caller, when it succeeded)."""
+        _merge(report, entity_report, multi_location=len(self.org.locations) > 1)
+        if entity_report.error:
+            report.errors.append(entity_report.error)
+        elif self.on_entity_done:
+            self.on_entity_done(entity_report)
 
     def _stream_mode(self, stream: Stream, selected: set[str], location_id: int, mode: Mode) -> tuple[str, datetime | None]:
         if mode == "full" or not stream.primary.incremental:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +76,7 @@ def plan_pending(engine: Engine, org: Org) -> PendingPlan | None:
 
 @dataclass
 class TargetedRun:
-    """What a targeted run did, for logs and run metadata."""
+    """What a targeted run took from the inbox and fetched."""
 
     org_id: str
     run_id: str
@@ -85,20 +85,9 @@ class TargetedRun:
     ids_requested: int = 0
     rows_fetched: int = 0
     deletes_applied: int = 0
-    by_event: dict[str, int] = field(default_factory=dict)
     left_for_later: int = 0
     """Pending rows up to the planned position naming entities this run does not cover (they wait)."""
-    oldest_received_at: datetime | None = None
     sync: SyncReport | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.sync is None or self.sync.ok
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"events_coalesced": self.events, "deliveries": self.deliveries, "ids_requested": self.ids_requested,
-                "rows_fetched": self.rows_fetched, "deletes_applied": self.deletes_applied,
-                "events_by_type": dict(sorted(self.by_event.items())), "left_for_later": self.left_for_later}
 
 
 def run_targeted_sync(engine: Engine, org: Org, client_factory: ClientFactory, *, run_id: str, through: int,
@@ -117,9 +106,6 @@ def run_targeted_sync(engine: Engine, org: Org, client_factory: ClientFactory, *
     plan = coalesce(_events(covered), org.entity_names)
     out.events, out.deliveries = len(covered), sum(r.deliveries for r in covered)
     out.ids_requested = plan.ids
-    out.oldest_received_at = min(r.received_at for r in covered)
-    for r in covered:
-        out.by_event[r.event_type] = out.by_event.get(r.event_type, 0) + 1
     logger.info(f"org {org.id!r}: {out.events} webhook event(s) ({out.deliveries} deliveries) up to inbox #{through} "
                 f"coalesced into {out.ids_requested} id(s) of {', '.join(sorted(plan.entities)) or 'nothing'}"
                 + (f"; {out.left_for_later} later event(s) wait for the next run" if out.left_for_later else ""))

@@ -36,7 +36,7 @@ from ..warehouse import compliance_store, outbox
 from ..warehouse.locks import org_lock
 from ..warehouse.models import table as ec_table
 from ..warehouse.raw import RawLander
-from ..writeback.policies import FieldConflict, resolve, same
+from ..writeback.policies import resolve, same
 from ..writeback.resources import Writable, policy_field, writable
 from .extract import ClientFactory, _rows
 from .inbox import tables_for
@@ -96,17 +96,29 @@ def _udf_base(values: dict[str, dict], names: list[str]) -> tuple[dict[str, Any]
     return base, version
 
 
-def _store(engine: Engine, org: Org, w: Writable, location_id: int, key: int, kind: str, changed: dict[str, Any],
-           base: dict[str, Any], version: dict[str, Any], reason: str, requested_by: str) -> int:
-    """Insert the change, or merge it into the record's pending change (keeping the older base of its fields)."""
+def _store(engine: Engine, org: Org, w: Writable, location_id: int, key: int, kind: str, wanted: dict[str, Any],
+           base: dict[str, Any], version: dict[str, Any], reason: str, requested_by: str) -> int | None:
+    """Enqueue the fields of `wanted` that differ from Rent Manager's values (`base`), merged into the record's
+    pending change if it has one — which also drops the fields Rent Manager now holds as wanted, so a change that
+    was superseded before it was posted is never written. Returns the row id (None: nothing to write)."""
+    changed = {f: v for f, v in wanted.items() if not same(v, base.get(f))}
     existing = outbox.find_pending(engine, org.id, location_id, w.resource, kind, key)
     if existing is None:
+        if not changed:
+            return None
         return outbox.add(engine, org_id=org.id, location_id=location_id, resource=w.resource, rm_key=key, kind=kind,
-                          fields=changed, base=base, base_version=version, reason=reason, requested_by=requested_by)
-    merged_version = {**version, **existing.base_version} if kind == "udf" else existing.base_version or version
-    outbox.set_fields(engine, existing.id, fields={**existing.fields, **changed}, base={**base, **existing.base},
-                      base_version=merged_version, reason=reason if reason == existing.reason else
-                      f"{existing.reason}; {reason}", requested_by=existing.requested_by)
+                          fields=changed, base={f: base.get(f) for f in changed},
+                          base_version={k: v for k, v in version.items() if kind == "record" or k in changed},
+                          reason=reason, requested_by=requested_by)
+    fields = {f: v for f, v in existing.fields.items() if f not in wanted} | changed
+    if not fields:
+        outbox.set_fields(engine, existing.id, status="done",
+                          reason=f"{existing.reason}; superseded: Rent Manager already holds the values wanted")
+        return None
+    merged_base = {f: existing.base.get(f, base.get(f)) for f in fields}
+    merged_version = ({**version, **existing.base_version} if kind == "udf" else existing.base_version or version)
+    outbox.set_fields(engine, existing.id, fields=fields, base=merged_base, base_version=merged_version,
+                      reason=reason if reason in existing.reason else f"{existing.reason}; {reason}")
     return existing.id
 
 
@@ -135,11 +147,7 @@ def enqueue(engine: Engine, org: Org, *, resource: str, rm_key: int, fields: dic
         fields = {n: None if v is None else str(v) for n, v in fields.items()}  # Rent Manager keeps UDFs as text
     else:
         raise WritebackError(f"kind must be 'record' or 'udf', not {kind!r}")
-    changed = {f: v for f, v in fields.items() if not same(v, base.get(f))}
-    if not changed:
-        return None
-    return _store(engine, org, w, location_id, rm_key, kind, changed, {f: base.get(f) for f in changed},
-                  {k: v for k, v in version.items() if kind == "record" or k in changed}, reason, requested_by)
+    return _store(engine, org, w, location_id, rm_key, kind, fields, base, version, reason, requested_by)
 
 
 def enqueue_work_order_status(engine: Engine, org: Org, work_order_id: int, status: str | int, *, requested_by: str,
@@ -269,14 +277,11 @@ def enqueue_compliance_udfs(engine: Engine, org: Org, *, requested_by: str = "co
         for key in keys:
             fields = wanted[(resource, loc, key)]
             base, version = _udf_base(current.get(key, {}), list(fields))
-            changed = {n: v for n, v in fields.items() if not same(v, base.get(n))}
-            out.unchanged += len(fields) - len(changed)
-            if not changed:
-                continue
-            _store(engine, org, w, loc, key, "udf", changed, {n: base.get(n) for n in changed},
-                   {n: v for n, v in version.items() if n in changed}, reason, requested_by)
-            out.enqueued += 1
-            out.values_changed += len(changed)
+            changed = sum(1 for n, v in fields.items() if not same(v, base.get(n)))
+            out.unchanged += len(fields) - changed
+            if _store(engine, org, w, loc, key, "udf", fields, base, version, reason, requested_by) is not None:
+                out.enqueued += 1
+                out.values_changed += changed
     return out
 
 

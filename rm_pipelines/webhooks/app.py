@@ -93,14 +93,18 @@ class InboxWriter:
             try:
                 with self.engine.begin() as conn:
                     results: list[Any] = inbox.record(conn, [row for row, _, _ in batch])
-                self.commits += 1
-                self.stored += len(batch)
-                self._summary()
             except Exception as exc:  # noqa: BLE001 — every waiting delivery learns it was not stored
                 log.error("webhook inbox commit of %d deliveries failed: %s", len(batch), exc)
                 results = [exc] * len(batch)
+            else:
+                self.commits += 1
+                self.stored += len(batch)
+                self._summary()
             for (_, loop, future), result in zip(batch, results, strict=True):
-                loop.call_soon_threadsafe(_settle, future, result)
+                try:
+                    loop.call_soon_threadsafe(_settle, future, result)
+                except RuntimeError:  # the server's loop is gone (shutting down): nobody waits for this answer
+                    pass
 
     def _summary(self, every: float = SUMMARY_SECONDS) -> None:
         """One log line a minute at most, however many deliveries arrive (each is a DEBUG line)."""

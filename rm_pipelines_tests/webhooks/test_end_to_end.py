@@ -73,8 +73,9 @@ def _wait_for_inbox(engine, n: int, timeout: float = 20.0) -> None:
     raise AssertionError(f"fewer than {n} webhook deliveries arrived")
 
 
+@pytest.mark.slow
 def test_a_rent_manager_change_reaches_estatecore_through_the_webhook_sensor(loop, capsys):
-    sandbox, rx, engine, defs = loop
+    sandbox, _receiver, engine, defs = loop
     store = sandbox.store
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("org", ["acme"])

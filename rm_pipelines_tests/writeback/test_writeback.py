@@ -60,6 +60,27 @@ def test_a_batch_is_posted_re_read_landed_and_audited(wb):
                      fields={"Description": landed["Description"]}, reason="again", requested_by="pat") is None
 
 
+def test_changes_to_one_record_merge_and_a_superseded_change_is_never_written(wb):
+    org = wb.org()
+    issue = _issue(wb, 5)
+    key = issue["ServiceManagerIssueID"]
+    first = W.enqueue(wb.engine, org, resource=ISSUE, rm_key=key, fields={"Title": "A"}, reason="r1", requested_by="p")
+    second = W.enqueue(wb.engine, org, resource=ISSUE, rm_key=key, fields={"Description": "B"}, reason="r2",
+                       requested_by="p")
+    assert first == second
+    row = outbox.get(wb.engine, first)
+    assert row.fields == {"Title": "A", "Description": "B"} and row.reason == "r1; r2"
+    # EstateCore changes its mind back to what Rent Manager holds before anything was posted
+    W.enqueue(wb.engine, org, resource=ISSUE, rm_key=key, fields={"Title": issue["Title"]}, reason="r3",
+              requested_by="p")
+    assert outbox.get(wb.engine, first).fields == {"Description": "B"}
+    W.enqueue(wb.engine, org, resource=ISSUE, rm_key=key, fields={"Description": issue["Description"]}, reason="r4",
+              requested_by="p")
+    row = outbox.get(wb.engine, first)
+    assert row.status == "done" and "superseded" in row.reason
+    assert wb.post(org).rows == 0 and wb.sandbox.store.get(ISSUE, key)["Title"] == issue["Title"]
+
+
 @pytest.mark.parametrize("policy, their_change_first, winner", [
     ("rm_wins", False, "theirs"),
     ("estatecore_wins", False, "ours"),
@@ -222,6 +243,7 @@ def test_nothing_is_enqueued_for_an_org_without_writeback_or_a_record_never_sync
                   fields={"Nonsense": "x"}, reason="r", requested_by="pat")
 
 
+@pytest.mark.slow
 def test_compliance_results_land_in_rent_manager_udfs_and_come_back(wb):
     from sqlalchemy import select
 
