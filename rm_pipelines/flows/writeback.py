@@ -498,10 +498,11 @@ class _Poster:
         found = _OPTION.search(text)
         option = (found.group(1) or found.group(2)) if found else None
         row.attempts += 1
-        hint = (f"Rent Manager asks for save option {option} (412)" if option else
-                "Rent Manager asks for a save option (412)")
+        asked = f"save option {option}" if option else "a save option"
         retry = f"rm-pipelines writeback retry {row.id} --save-option {option or '<option>'}"
-        self._finish(row, "failed", f"{hint}: {exc.user_message or exc}. If that override is intended: {retry}")
+        said = str(exc.user_message or exc).strip().rstrip(".")
+        self._finish(row, "failed", f"Rent Manager asks for {asked} (412); if that override is intended: {retry} — "
+                                    f"{said}")
 
     def after_lost_answer(self, rows: list[outbox.OutboxRow]) -> None:
         """The answer to a write was lost: look before sending anything again."""
