@@ -125,12 +125,13 @@ def _cmd_post(args: argparse.Namespace) -> int:
 
     from ..defs.resources import RentManagerResource
     from ..flows import writeback as W
+    from ..warehouse.locks import OrgBusyError
 
     org = _org(args)
     try:
         report = W.post_pending(_engine(args.url), org, RentManagerResource(orgs_file=args.orgs).open_client,
                                 run_id=f"cli-{uuid.uuid4().hex[:12]}")
-    except W.WritebackError as exc:
+    except (W.WritebackError, OrgBusyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
