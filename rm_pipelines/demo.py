@@ -63,13 +63,15 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
         raise_on_error=False,
         tags={"rm/org": org.id, "rm/mode": mode},
     )
-    extracted, loaded, compliance = [], [], {}
+    extracted, loaded, compliance, writeback = [], [], {}, {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         md = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
         group, name = mat.asset_key.path[0], mat.asset_key.path[-1]
         if group == "compliance":
             compliance[name] = md
+        elif group == "writeback":
+            writeback = md
         else:
             (extracted if group == "rentmanager" else loaded).append((name, md))
     checks = {}
@@ -88,6 +90,10 @@ def run_demo(*, org_id: str = "demo", mode: str = "incremental", out: TextIO = s
     if compliance:
         print_compliance(out, WarehouseResource().engine, org.id,
                          checks={a: c for a, c in checks.items() if a in compliance})
+    if writeback.get("enqueued"):
+        print(f"\nWrite-back: {writeback.get('values_changed')} compliance value(s) of {writeback['enqueued']} Rent "
+              "Manager record(s) queued (`rm-pipelines writeback list`; the write-back sensor posts them in `make "
+              "dev`, or `rm-pipelines writeback post`).", file=out)
     total_rows = sum(md.get("rows_this_run", 0) for _, md in extracted)
     steps = _step_seconds(instance, result.run_id)
     evaluated = (f"compliance evaluated in {steps.get('compliance_evaluation', 0.0):.1f}s" if compliance

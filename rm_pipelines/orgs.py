@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .compliance.model import AgencySettings, ComplianceSettings
 from .rentmanager import catalog
 from .settings import BUNDLED_ORGS_FILE
+from .writeback.policies import Policy
+from .writeback.resources import WRITABLE
 
 EMBEDDED_SANDBOX = "embedded-sandbox"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -191,6 +193,111 @@ class AlertsConfig(_Strict):
         return value
 
 
+WEBHOOK_EVENT_FAMILIES = ("Tenant", "TenantContact", "Prospect", "ProspectContact", "Owner", "Vendor", "ServiceIssue",
+                          "ServiceIssueHistory", "ServiceIssueTechTimes")
+"""The Rent Manager webhook event types (`eWebhookEventType`) whose changes rm_pipelines syncs."""
+MIN_WEBHOOK_TOKEN_LENGTH = 24
+
+
+class WebhooksConfig(_Strict):
+    """`webhooks:` of an org: Rent Manager signs nothing, so the unguessable URL `/rentmanager/<org>/<token>` is
+    the credential. The registry names the environment variable holding the token, never the token."""
+
+    token_env: str
+    public_url: str | None = None
+    """Where Rent Manager reaches the receiver (`webhooks register` points the WebhookDetails there), e.g.
+    https://hooks.example.com; the org path and token are appended."""
+    corporate_id: str | None = None
+    """Rent Manager's CorporateID of the company (default: rentmanager.company_code); deliveries naming another
+    company are rejected."""
+    event_types: list[str] = Field(default_factory=lambda: list(WEBHOOK_EVENT_FAMILIES))
+    """Event types `webhooks register` subscribes to."""
+
+    @field_validator("token_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not ENV_NAME.match(value):
+            raise ValueError("is not an environment variable name (letters, digits and _): the registry holds the "
+                             "name of the variable that holds the webhook token, never the token itself")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        loopback = (parts.hostname or "").lower() in LOOPBACK_HOSTS
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError(f"{value!r} must be an https:// URL (the token travels in its path)")
+        return value.rstrip("/")
+
+    @field_validator("event_types")
+    @classmethod
+    def _families(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in WEBHOOK_EVENT_FAMILIES]
+        if unknown:
+            raise ValueError(f"unknown event types {unknown}; known: {', '.join(WEBHOOK_EVENT_FAMILIES)}")
+        return value
+
+    def token(self) -> str:
+        """The URL token, read from the environment now; a missing or short one is named, never shown."""
+        value = os.environ.get(self.token_env, "")
+        if not value:
+            raise RegistryError(f"environment variable {self.token_env} (webhooks.token_env) is not set")
+        if len(value) < MIN_WEBHOOK_TOKEN_LENGTH:
+            raise RegistryError(f"environment variable {self.token_env} (webhooks.token_env) holds a token shorter "
+                                f"than {MIN_WEBHOOK_TOKEN_LENGTH} characters: it is the only credential of the "
+                                "webhook URL (`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+        return value
+
+
+WritebackPolicy = Policy
+_POLICY_KEY = re.compile(r"^(?P<resource>[A-Za-z]+)\.(?P<field>udf:[^,;()]+|[A-Za-z][A-Za-z0-9]*|\*)$")
+
+
+class ComplianceUdfNames(_Strict):
+    """Rent Manager UDFs that receive compliance results after every evaluation (null: not written)."""
+
+    next_recertification: str | None = "Next Recertification Due"
+    """Tenant UDF: the household's next recertification date."""
+    compliance_status: str | None = "Compliance Status"
+    """Tenant UDF: In compliance | Out of compliance | Undetermined."""
+    ami_designation: str | None = "AMI Designation"
+    """Unit UDF: the unit's AMI designation (% of AMI)."""
+
+
+class WritebackConfig(_Strict):
+    """`writeback:` of an org: what EstateCore may write to Rent Manager and who wins a conflict, per field.
+
+    Field keys are `<Resource>.<Field>` (`ServiceManagerIssues.StatusID`), `<Resource>.udf:<UDF name>`
+    (`Tenants.udf:Compliance Status`) or `<Resource>.*`; anything unnamed follows `default`."""
+
+    default: WritebackPolicy = "manual"
+    fields: dict[str, WritebackPolicy] = Field(default_factory=dict)
+    compliance_udfs: ComplianceUdfNames | None = ComplianceUdfNames()
+    """UDFs written after every compliance evaluation (only values that changed); null: none."""
+    batch_size: Annotated[int, Field(ge=1, le=500)] = 50
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    """Tries per outbox row (a 409 re-read and retried, a lost answer re-read and retried) before it fails."""
+
+    @field_validator("fields")
+    @classmethod
+    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            match = _POLICY_KEY.match(key)
+            if not match:
+                raise ValueError(f"{key!r} is not <Resource>.<Field>, <Resource>.udf:<UDF name> or <Resource>.*")
+            if match["resource"] not in WRITABLE:
+                raise ValueError(f"{key!r}: {match['resource']!r} is not a resource EstateCore writes "
+                                 f"({', '.join(sorted(WRITABLE))})")
+        return value
+
+    def policy(self, resource: str, field: str) -> WritebackPolicy:
+        """The policy of one field (`field` is a model field or `udf:<name>`)."""
+        return self.fields.get(f"{resource}.{field}") or self.fields.get(f"{resource}.*") or self.default
+
+
 class Org(_Strict):
     id: str
     name: str
@@ -202,6 +309,10 @@ class Org(_Strict):
     compliance: ComplianceConfig = ComplianceConfig()
     alerts: AlertsConfig = AlertsConfig()
     mappings: dict[str, Any] | str = Field(default_factory=dict)
+    webhooks: WebhooksConfig | None = None
+    """Rent Manager webhooks: deliveries trigger targeted syncs of what changed (none: scheduled syncs only)."""
+    writeback: WritebackConfig | None = None
+    """Changes EstateCore writes back to Rent Manager (none: nothing is ever written)."""
 
     @field_validator("id")
     @classmethod
@@ -232,6 +343,11 @@ class Org(_Strict):
             else {"username": auth.username_env, "password": auth.password_env}
         )
         return {k: str(v) for k, v in names.items()}
+
+    @property
+    def corporate_id(self) -> str | None:
+        """The Rent Manager CorporateID webhook deliveries of this org must name (None: not checked)."""
+        return (self.webhooks.corporate_id if self.webhooks else None) or self.rentmanager.company_code
 
     def missing_env(self) -> list[str]:
         """Names of the credential environment variables that are unset or empty right now."""

@@ -26,13 +26,18 @@ def _cmd_orgs_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_orgs_validate(args: argparse.Namespace) -> int:
-    from ..orgs import load_registry
+    from ..orgs import RegistryError, load_registry
 
     registry = load_registry(args.file)
     if args.org:
         registry.get(args.org)  # an unknown org is an error naming the known ones
     errors = 0
     for org in registry.organizations:
+        if org.webhooks is not None:
+            try:
+                org.webhooks.token()
+            except RegistryError as exc:
+                print(f"warning: org {org.id!r}: {exc}; its webhooks are not received", file=sys.stderr)
         missing = org.missing_env()
         if not missing:
             continue
@@ -112,8 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     from . import sandbox as sandbox_cli
     from . import specialties as specialties_cli
     from . import warehouse as warehouse_cli
+    from . import webhooks as webhooks_cli
+    from . import writeback as writeback_cli
 
-    for module in (sandbox_cli, warehouse_cli, compliance_cli, health_cli, reports_cli, specialties_cli):
+    for module in (sandbox_cli, warehouse_cli, compliance_cli, health_cli, reports_cli, specialties_cli, webhooks_cli,
+                   writeback_cli):
         module.register(sub)
     return parser
 

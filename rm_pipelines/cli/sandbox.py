@@ -58,7 +58,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                        help="state file (default: <data dir>/sandbox/portfolio-u<units>-s<seed>.sqlite)")
     serve.add_argument("--rate-limit", type=int, default=500, metavar="N",
                        help="requests per minute per credential (default 500; 0 = unlimited)")
-    serve.add_argument("--webhook-url", default=None, help="POST Rent Manager webhook events to this URL")
+    serve.add_argument("--webhook-url", default=None, help="POST Rent Manager webhook events to this URL (event "
+                       "types registered through POST /WebhookDetails, e.g. by `rm-pipelines webhooks register`, "
+                       "are delivered to their own URL as well)")
+    serve.add_argument("--hard-close-date", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                       help="close the books on this day: saving a violation or ledger row dated on or before it "
+                            "answers 412 unless saveOptions=IgnoreHardClose is sent")
     serve.add_argument("--token-idle-seconds", type=float, default=900, help="API token idle timeout (default 900)")
     serve.add_argument("--token-absolute-seconds", type=float, default=86400,
                        help="API token absolute lifetime (default 86400)")
@@ -140,6 +145,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         location_timezone=args.timezone,
         rate_limit_per_minute=args.rate_limit or None,
         webhook_url=args.webhook_url,
+        hard_close_date=args.hard_close_date.isoformat() if args.hard_close_date else None,
         token_idle_seconds=args.token_idle_seconds,
         token_absolute_seconds=args.token_absolute_seconds,
         admin_token=args.admin_token or os.environ.get(ADMIN_TOKEN_ENV) or None,

@@ -5,7 +5,8 @@ from typing import Literal
 
 import dagster as dg
 
-from ..flows.extract import EntityReport, OrgSync
+from ..flows.extract import EntityReport, OrgSync, SyncReport
+from ..flows.inbox import run_targeted_sync
 from ..rentmanager.catalog import ENTITIES, Entity
 from ..warehouse.raw import RAW_SCHEMA
 from .automation import with_policies
@@ -16,10 +17,13 @@ RAW_COLUMN_SCHEMA = dg.TableSchema(columns=[dg.TableColumn(name, type_) for name
 
 
 class ExtractConfig(dg.Config):
-    mode: Literal["incremental", "full", "keyscan"] = "incremental"
+    mode: Literal["incremental", "full", "keyscan", "targeted"] = "incremental"
     """incremental: UpdateDate ≥ watermark − overlap (entities without a change field are always full);
     full: everything, and keys that disappeared (confirmed by key) are flagged deleted;
-    keyscan: only the keys of incremental entities are read, and keys that disappeared are flagged deleted."""
+    keyscan: only the keys of incremental entities are read, and keys that disappeared are flagged deleted;
+    targeted: what the webhook inbox names, up to `inbox_through` (launched by rentmanager_webhook_sensor)."""
+    inbox_through: int | None = None
+    """targeted mode: the highest webhook inbox position the run covers."""
     allow_mass_delete: bool = False
     """Let a full sync flag more than the registry's `max_delete_share` of an entity deleted (a property sold).
     Without it such a run flags nothing and fails, so a server that answers short pages cannot empty a table."""
@@ -51,9 +55,11 @@ def _spec(entity: Entity) -> dg.AssetSpec:
 
 def _result(report: EntityReport) -> dg.MaterializeResult:
     held = report.table_rows if report.table_rows is not None else report.rows
+    targeted = {"ids_requested": report.targeted_ids} if report.mode == "targeted" else {}
     return dg.MaterializeResult(
         asset_key=dg.AssetKey(["rentmanager", report.entity]),
         metadata={
+            **targeted,
             # the rows the org holds in rm_raw (what the table is), then what this run did to it
             "dagster/row_count": dg.MetadataValue.int(held),
             "mode": report.mode,
@@ -97,9 +103,16 @@ def rentmanager_extract(
     context.log.info(
         f"Syncing {len(selected)} Rent Manager entities of org {org.id!r} ({config.mode}) into {warehouse.display_url}"
     )
-    sync = OrgSync(org, warehouse.engine, rentmanager.open_client, run_id=context.run.run_id, logger=context.log,
-                   allow_mass_delete=config.allow_mass_delete)
-    report = sync.run(selected, mode=config.mode)
+    if config.mode == "targeted":
+        if config.inbox_through is None:
+            raise dg.Failure("targeted mode needs inbox_through (the webhook inbox position the run covers)")
+        targeted = run_targeted_sync(warehouse.engine, org, rentmanager.open_client, run_id=context.run.run_id,
+                                     through=config.inbox_through, entities=set(selected), logger=context.log)
+        report = targeted.sync or SyncReport(org_id=org.id, mode="targeted")
+    else:
+        sync = OrgSync(org, warehouse.engine, rentmanager.open_client, run_id=context.run.run_id, logger=context.log,
+                       allow_mass_delete=config.allow_mass_delete)
+        report = sync.run(selected, mode=config.mode)
     for name in selected:
         entity_report = report.entities.get(name)
         if entity_report is not None and not entity_report.error:

@@ -3,13 +3,18 @@
 Entities are grouped into streams (an entity plus those riding in its pages) and streams run concurrently,
 sharing one authenticated client per location and therefore one token and one request budget. Each page is
 committed as it lands; an entity's watermark advances only after all its pages committed.
+
+A targeted run (`run_targeted`, fed by webhooks) fetches given records by key with `filters=<Key>,in,(…)` in
+URL-sized chunks, and the children of given parents by the parent key; a key asked for and not returned is
+confirmed by key once more and then flagged deleted. It moves no watermark: it has not seen everything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,19 +23,21 @@ from typing import Any, Literal
 from sqlalchemy import Engine
 
 from ..orgs import Org
-from ..rentmanager.catalog import Entity, Stream, plan_streams
+from ..rentmanager.catalog import ENTITIES, Entity, Stream, plan_streams
 from ..rentmanager.catalog import get as catalog_get
 from ..rentmanager.client import ClientStats, RentManagerClient
 from ..rentmanager.errors import AuthenticationError, RentManagerError
 from ..warehouse import ops
 from ..warehouse.locks import org_lock
 from ..warehouse.raw import LandResult, RawLander
+from ..webhooks.events import Target
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["incremental", "full", "keyscan"]
 # keyscan: read only the keys of each incremental entity (`fields=<Key>`) and flag the keys Rent Manager no longer
 # has, without re-reading any row — a cheap daily way to learn about hard deletes between weekly full syncs.
+Targets = Mapping[int | None, Mapping[str, Target]]  # location (None: every location) → entity → what to fetch
 ClientFactory = Callable[[Org, int, str], RentManagerClient]  # (org, location_id, timezone) -> client
 PROGRESS_EVERY_PAGES = 50
 CONFIRM_CHUNK = 200  # keys per `Key,in,(…)` request: well inside URL length limits
@@ -63,6 +70,7 @@ class EntityReport:
     confirmed_present: int = 0  # keys a full walk missed that Rent Manager still returned when asked by key
     refused_deletes: int = 0  # deletes refused by the mass-delete bound
     mass_delete: bool = False  # a delete beyond the bound that the run allowed
+    targeted_ids: int = 0  # targeted run: keys and parent keys asked for
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -142,7 +150,21 @@ class OrgSync:
                       wait_seconds=self.lock_wait_seconds):
             return self._run_locked(names, mode, report)
 
+    def run_targeted(self, targets: Targets) -> SyncReport:
+        """Fetch the given records by key and the children of the given parents (entities outside the registry's
+        selection are skipped); records asked for and no longer returned are confirmed and flagged deleted."""
+        allowed = set(self.org.entity_names)
+        requested = sorted({name for per in targets.values() for name in per})
+        report = SyncReport(org_id=self.org.id, mode="targeted", skipped=[n for n in requested if n not in allowed])
+        with org_lock(self.engine, self.org.id, holder=f"targeted sync run {self.run_id or '(no run id)'}",
+                      wait_seconds=self.lock_wait_seconds):
+            return self._recorded("targeted", report, lambda totals: self._target_locations(targets, allowed,
+                                                                                            report, totals))
+
     def _run_locked(self, names: list[str], mode: Mode, report: SyncReport) -> SyncReport:
+        return self._recorded(mode, report, lambda totals: self._sync_locations(names, mode, report, totals))
+
+    def _recorded(self, mode: str, report: SyncReport, work: Callable[[ClientStats], None]) -> SyncReport:
         started, t0 = ops.utcnow(), time.monotonic()
         abandoned = ops.abandon_stale_sync_runs(self.engine, self.org.id, keep_run_id=self.run_id)
         if abandoned:
@@ -152,7 +174,7 @@ class OrgSync:
         totals = ClientStats()
         status = "failed"
         try:
-            self._sync_locations(names, mode, report, totals)
+            work(totals)
             status = "success" if report.ok else "failed"
         except BaseException as exc:  # recorded, then raised: the row never says success for a run that died
             report.errors.append(f"org {self.org.id!r}: sync stopped: {type(exc).__name__}: {exc}")
@@ -176,24 +198,134 @@ class OrgSync:
         if not streams:
             return
         for location in self.org.locations:
-            where = f"org {self.org.id!r} location {location.id}"
-            try:
-                client = self.client_factory(self.org, location.id, location.timezone)
-            except (ValueError, RentManagerError) as exc:  # RegistryError (missing env vars) is a ValueError
-                self._fail(report, f"{where}: cannot open a Rent Manager session: {exc}")
-                return
-            with client:
-                try:
-                    if not self._login(client, where, report):
-                        return  # the same credentials serve every location: one failed login stops the run
-                    self._run_streams(client, streams, selected, location.id, mode, report)
-                    if client.login_failure is not None:
-                        return  # a renewal was rejected mid-run: the other locations would be rejected too
-                finally:
-                    for name in ("requests", "throttled", "retries", "reauthentications"):
-                        setattr(totals, name, getattr(totals, name) + getattr(client.stats, name))
+            with self._session(location, report, totals) as client:
+                if client is None:
+                    return  # the same credentials serve every location: one failed login stops the run
+                self._run_streams(client, streams, selected, location.id, mode, report)
+                if client.login_failure is not None:
+                    return  # a renewal was rejected mid-run: the other locations would be rejected too
         for entity_report in report.entities.values():
             entity_report.table_rows = self.lander.live_count(catalog_get(entity_report.entity))
+
+    @contextlib.contextmanager
+    def _session(self, location: Any, report: SyncReport, totals: ClientStats) -> Iterator[RentManagerClient | None]:
+        """A logged-in client for one location (None when it cannot be had: the reason is in the report); its
+        request counts are added to `totals` at the end."""
+        where = f"org {self.org.id!r} location {location.id}"
+        try:
+            client = self.client_factory(self.org, location.id, location.timezone)
+        except (ValueError, RentManagerError) as exc:  # RegistryError (missing env vars) is a ValueError
+            self._fail(report, f"{where}: cannot open a Rent Manager session: {exc}")
+            yield None
+            return
+        with client:
+            try:
+                yield client if self._login(client, where, report) else None
+            finally:
+                for name in ("requests", "throttled", "retries", "reauthentications"):
+                    setattr(totals, name, getattr(totals, name) + getattr(client.stats, name))
+
+    def _target_locations(self, targets: Targets, allowed: set[str], report: SyncReport,
+                          totals: ClientStats) -> None:
+        for location in self.org.locations:
+            wanted: dict[str, Target] = {}
+            for where in (None, location.id):
+                for name, target in (targets.get(where) or {}).items():
+                    if name in allowed:
+                        merged = wanted.setdefault(name, Target())
+                        merged.keys |= target.keys
+                        merged.parents |= target.parents
+            if not wanted:
+                continue
+            with self._session(location, report, totals) as client:
+                if client is None:
+                    return
+                for name in sorted(wanted):
+                    for entity_report in self._run_target(client, catalog_get(name), wanted[name], location.id,
+                                                          allowed):
+                        self._add(report, entity_report)
+        for entity_report in report.entities.values():
+            entity_report.table_rows = self.lander.live_count(catalog_get(entity_report.entity))
+
+    def _run_target(self, client: RentManagerClient, entity: Entity, target: Target, location_id: int,
+                    allowed: set[str]) -> list[EntityReport]:
+        """One entity's records by key (with the rows riding in their pages) and its rows by parent key."""
+        riders = tuple(e for e in ENTITIES if e.via == entity.name and e.name in allowed)
+        stream = Stream(entity, riders)
+        reports = {e.name: EntityReport(entity=e.name, mode="targeted") for e in stream.entities}
+        reports[entity.name].targeted_ids = target.size
+        totals = {e.name: LandResult() for e in stream.entities}
+        t0 = time.monotonic()
+        strip = tuple(r.explode for r in riders if r.explode)
+        asks: list[tuple[str, list[int]]] = []
+        if target.keys and not entity.explode:
+            asks.append(("keys", sorted(target.keys)))
+        if target.parents and entity.parent_key:
+            asks.append(("parents", sorted(target.parents)))
+        with client.scoped_stats() as stats:
+            try:
+                for how, values in asks:
+                    for chunk in _chunks(values, CONFIRM_CHUNK):
+                        field = entity.key if how == "keys" else entity.parent_key
+                        seen: dict[str, set[int]] = {e.name: set() for e in stream.entities}
+                        for page in client.iter_pages(
+                            entity.path, filters=[*entity.filters, (field, "in", chunk)],
+                            fields=entity.fields or None, embeds=stream.embeds or None,
+                            page_size=self.org.rentmanager.page_size,
+                        ):
+                            for e in stream.entities:
+                                rows = _rows(e, page, strip if e is entity else ())
+                                totals[e.name].add(self._land(e, location_id, rows, client))
+                                seen[e.name].update(r[e.key] for r in rows
+                                                    if isinstance(r, dict) and isinstance(r.get(e.key), int))
+                                reports[e.name].pages += 1
+                        gone: dict[str, list[tuple[int, int | None]]] = {}
+                        if how == "keys":
+                            gone[entity.name] = self.lander.live_rows(entity, location_id, keys=chunk)
+                            for rider in riders:  # the riders of the records asked for
+                                gone[rider.name] = self.lander.live_rows(rider, location_id, parents=chunk)
+                        else:
+                            gone[entity.name] = self.lander.live_rows(entity, location_id, parents=chunk)
+                        for e in stream.entities:
+                            absent = [(k, p) for k, p in gone.get(e.name, ()) if k not in seen[e.name]]
+                            if absent:
+                                self._flag_targeted(client, stream, e, location_id, absent, reports[e.name])
+            except (RentManagerError, OSError, ValueError) as exc:
+                message = (f"org {self.org.id!r} entity {entity.name!r} location {location_id} (targeted): {exc} "
+                           "(committed pages are kept)")
+                self.log.error(message)
+                for r in reports.values():
+                    r.error = message
+            for e in stream.entities:
+                _fill(reports[e.name], totals[e.name], stats, time.monotonic() - t0)
+        report = reports[entity.name]
+        self.log.info(f"{self.org.id}/{entity.name}: targeted {report.targeted_ids} id(s) at location {location_id}: "
+                      f"{report.inserted} new, {report.updated} changed, {report.unchanged} unchanged, "
+                      f"{report.marked_deleted} deleted")
+        return list(reports.values())
+
+    def _flag_targeted(self, client: RentManagerClient, stream: Stream, entity: Entity, location_id: int,
+                       absent: list[tuple[int, int | None]], report: EntityReport) -> None:
+        """Keys a targeted read did not return: asked for once more by key, and flagged only if still absent."""
+        present = self._still_present(client, stream, entity, absent)
+        gone = [key for key, _parent in absent if key not in present]
+        report.confirmed_present += len(absent) - len(gone)
+        report.marked_deleted += self.lander.mark_deleted_keys(entity, location_id, gone)
+
+    def _land(self, entity: Entity, location_id: int, rows: list[dict], client: RentManagerClient,
+              page_number: int | None = None) -> LandResult:
+        """Land rows of an entity; rows that cannot be landed go to the quarantine, named in the log."""
+        result = self.lander.land(entity, location_id, rows, client.tz)
+        if result.rejected:
+            ops.quarantine_rows(self.engine, [
+                {**r, "org_id": self.org.id, "location_id": location_id, "entity": entity.name,
+                 "stage": "extract", "run_id": self.run_id} for r in result.rejected
+            ])
+            where = f" of page {page_number}" if page_number else ""
+            self.log.warning(
+                f"{self.org.id}/{entity.name}: {len(result.rejected)} row(s){where} quarantined: "
+                + "; ".join(f"{entity.key} {r['rm_key']}: {r['reasons'][0]}" for r in result.rejected[:5]))
+        return result
 
     def _fail(self, report: SyncReport, message: str) -> None:
         self.log.error(message)
@@ -221,11 +353,15 @@ class OrgSync:
             futures = {pool.submit(run, client, stream, selected, location_id, mode): stream for stream in streams}
             for future in as_completed(futures):
                 for entity_report in future.result():
-                    _merge(report, entity_report, multi_location=len(self.org.locations) > 1)
-                    if entity_report.error:
-                        report.errors.append(entity_report.error)
-                    elif self.on_entity_done:
-                        self.on_entity_done(entity_report)
+                    self._add(report, entity_report)
+
+    def _add(self, report: SyncReport, entity_report: EntityReport) -> None:
+        """Count an entity's result in the run's report (and tell the caller, when it succeeded)."""
+        _merge(report, entity_report, multi_location=len(self.org.locations) > 1)
+        if entity_report.error:
+            report.errors.append(entity_report.error)
+        elif self.on_entity_done:
+            self.on_entity_done(entity_report)
 
     def _run_keyscan(self, client: RentManagerClient, stream: Stream, selected: set[str], location_id: int,
                      mode: Mode) -> list[EntityReport]:
@@ -288,16 +424,7 @@ class OrgSync:
                         carrier_max = _max_cursor(page, primary.cursor, client, carrier_max)
                     for entity in targets:
                         rows = _rows(entity, page, strip if entity is primary else ())
-                        result = self.lander.land(entity, location_id, rows, client.tz)
-                        if result.rejected:
-                            ops.quarantine_rows(self.engine, [
-                                {**r, "org_id": self.org.id, "location_id": location_id, "entity": entity.name,
-                                 "stage": "extract", "run_id": self.run_id} for r in result.rejected
-                            ])
-                            self.log.warning(
-                                f"{self.org.id}/{entity.name}: {len(result.rejected)} row(s) of page {page.number} "
-                                f"quarantined: " + "; ".join(f"{entity.key} {r['rm_key']}: {r['reasons'][0]}"
-                                                             for r in result.rejected[:5]))
+                        result = self._land(entity, location_id, rows, client, page.number)
                         if stream_mode == "full":
                             seen[entity.name].update(
                                 r[entity.key] for r in rows if isinstance(r, dict) and isinstance(r.get(entity.key), int)
@@ -433,6 +560,6 @@ def _merge(report: SyncReport, entity_report: EntityReport, *, multi_location: b
         report.entities[entity_report.entity] = entity_report
         return
     for name in ("rows", "inserted", "updated", "unchanged", "quarantined", "duplicates", "marked_deleted", "pages",
-                 "requests", "throttled", "retries", "seconds"):
+                 "requests", "throttled", "retries", "seconds", "targeted_ids", "confirmed_present"):
         setattr(existing, name, getattr(existing, name) + getattr(entity_report, name))
     existing.error = existing.error or entity_report.error

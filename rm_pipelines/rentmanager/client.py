@@ -245,12 +245,15 @@ class RentManagerClient:
 
     # -- raw calls ---------------------------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, *, auth: bool = True, login: bool = False, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, *, auth: bool = True, login: bool = False, idempotent: bool = True,
+              **kwargs: Any) -> httpx.Response:
         """One HTTP exchange through the shared budget, retried on 429/5xx/transport failures.
 
         A 429 does not use up an attempt: it is waited out (the budget pauses every stream) for at most
         `throttle_wait_seconds` in all. For a login (`login=True`) every other failure counts against the
         client's lifetime `login_attempts`, because a lost answer may have minted a token on the server.
+        A call that is not `idempotent` (a write) is retried on 429 only: after a 5xx or a lost answer the
+        server may have applied it, so the caller must look before sending it again.
         """
         extra_headers = kwargs.pop("headers", None) or {}
         call = "login (POST /Authentication/AuthorizeUser)" if login else f"call {method} {path}"
@@ -269,9 +272,11 @@ class RentManagerClient:
                 response = self._http.request(method, path, headers=headers, **kwargs)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 failures[0] += 1
-                raise _Retryable(
-                    TransportError(f"Rent Manager {call} failed: {type(exc).__name__}: {exc}", method=method, path=path)
-                ) from exc
+                error = TransportError(f"Rent Manager {call} failed: {type(exc).__name__}: {exc}", method=method,
+                                       path=path)
+                if not idempotent:
+                    raise error from exc
+                raise _Retryable(error) from exc
             _count("bytes_received", len(response.content), self.stats)
             seen = {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit")}
             if seen:
@@ -287,6 +292,8 @@ class RentManagerClient:
                 error = error_from_response(method, path, response.status_code, response.reason_phrase, response.text)
                 if login:
                     error.args = (f"Rent Manager {call}: {error}",)
+                if not idempotent and response.status_code != 429:
+                    raise error
                 raise _Retryable(error, pause)
             return response
 
@@ -494,14 +501,17 @@ class RentManagerClient:
         """POST an array (Rent Manager's create-or-update); returns the saved records.
 
         Updates must carry the record's current UpdateDate (and ConcurrencyID where the model has one);
-        a stale one raises ConflictError (409).
+        a stale one raises ConflictError (409), a save that needs an override PreconditionFailedError (412).
+        A save is never sent twice by the client: after a lost answer (TransportError) or a 5xx it may have
+        been applied, so the caller re-reads the record before trying again.
         """
         if not isinstance(records, list):
             raise TypeError("save() takes a list of records; Rent Manager's collection POST expects an array")
         params = {"saveOptions": ",".join(save_options)} if save_options else None
         path = "/" + resource.strip("/")
         response = self.request(
-            "POST", path, params=params, content=orjson.dumps(records), headers={"Content-Type": "application/json"}
+            "POST", path, params=params, content=orjson.dumps(records), headers={"Content-Type": "application/json"},
+            idempotent=False,
         )
         data = self._json(response, "POST", path)
         return data if isinstance(data, list) else ([] if data is None else [data])

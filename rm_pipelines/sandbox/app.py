@@ -38,6 +38,7 @@ from .responses import (
 )
 from .store import SandboxStore, StoreError
 from .timeutil import wire
+from .writes import SaveOptionRequired, check_save_options, check_webhook_details, parse_save_options, save_udf_values
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,9 @@ class SandboxApi:
                 return await self._post_collection(request, spec.name, ident, body_cache)
             if len(segs) == 2 and _int(segs[1]) is not None:
                 return await self._post_instance(request, spec.name, int(segs[1]), ident, body_cache)
+            if low[-1] == "userdefinedvalues" and (len(segs) == 2 or (len(segs) == 3 and _int(segs[1]) is not None)):
+                return await self._post_udf_values(request, spec.name, _int(segs[1]) if len(segs) == 3 else None,
+                                                   ident, body_cache)
         elif method == "DELETE":
             if len(segs) == 1:
                 return await self._delete_collection(request, spec.name, body_cache)
@@ -409,6 +413,10 @@ class SandboxApi:
 
     def _save(self, request: Request, coll: str, items: list, ident: _Identity, *, single: bool) -> Response:
         try:
+            check_save_options(self.store, coll, items, parse_save_options(self._params(request).get("saveoptions")),
+                               self.config.hard_close_date)
+            if coll == "WebhookDetails":
+                check_webhook_details(self.store, items)
             saved = self.store.save(coll, items, user_id=ident.user_id, check_concurrency=True, strict=True)
         except StoreError as exc:
             return _store_error(exc)
@@ -416,6 +424,19 @@ class SandboxApi:
             return Response(status_code=204)
         if single:
             return json_obj(saved[0])
+        return json_obj(saved)
+
+    async def _post_udf_values(self, request: Request, coll: str, parent_id: int | None, ident: _Identity,
+                               body_cache: dict[str, Any]) -> Response:
+        body = await self._json_body(request, body_cache)
+        if body is _BAD_JSON or body is None:
+            return model_state("items", "The request body is not valid JSON.")
+        try:
+            saved = save_udf_values(self.store, coll, body, parent_id=parent_id, user_id=ident.user_id)
+        except StoreError as exc:
+            return _store_error(exc)
+        if self._params(request).get("nocontent", "").lower() == "true":
+            return Response(status_code=204)
         return json_obj(saved)
 
     async def _delete_collection(self, request: Request, coll: str, body_cache: dict[str, Any]) -> Response:
@@ -447,6 +468,9 @@ def _store_error(exc: StoreError) -> Response:
     if exc.kind == "conflict":
         return error_model(409, "This record has been changed by another user (concurrency). Reload and try again.",
                            msg, 409)
+    if isinstance(exc, SaveOptionRequired):
+        return error_model(412, msg, f"Save option required: {exc.option}.", 412,
+                           additional={"SaveOptions": [exc.option]})
     return error_model(400, msg, msg, 400)
 
 

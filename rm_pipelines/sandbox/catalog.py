@@ -10,6 +10,7 @@ webhook event family it raises and which collections churn may touch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 AUDIT_FIELDS = ("CreateDate", "CreateUserID", "UpdateDate", "UpdateUserID")
@@ -257,6 +258,8 @@ _SPECS: list[Collection] = [
                ("CamAmortizationID", "PropertyID", "GLAccountID", "Amount", "StartDate", "NumPeriods", "InternalNote",
                 "TenantNote", "IsCanceled"),
                embeds=(_one("Property", "Properties", "PropertyID"),)),
+    Collection("WebhookDetails", "WebhookDetailID",
+               ("WebhookDetailID", "WebhookEventType", "URL", "PartnerProductID", "ConcurrencyID"), concurrency=True),
     Collection("Addresses", "AddressID",
                ("AddressID", "ParentID", "ParentType", "AddressTypeID", "Street", "City", "State", "PostalCode",
                 "IsPrimary", "IsBilling"), audit=False, top_level=False),
@@ -290,11 +293,17 @@ def register(spec: Collection) -> None:
     _BY_LOWER[spec.name.lower()] = spec
 
 
-def webhook_event(collection: str, record: dict) -> tuple[str, int, int] | None:
-    """(event family, item id, parent id) raised when `record` of `collection` changes, or None."""
+def webhook_event(collection: str, record: dict,
+                  lookup: Callable[[str, int], dict | None] | None = None) -> tuple[str, int, int] | None:
+    """(event family, item id, parent id) raised when `record` of `collection` changes, or None.
+
+    `lookup(collection, id)` reads another record: a contact's UDF change is an edit of the contact."""
     spec = COLLECTIONS.get(collection)
     if spec is None:
         return None
+    if collection == "UserDefinedValues" and record.get("ParentType") == "Contact" and lookup is not None:
+        contact = lookup("Contacts", int(record.get("ParentID") or 0))
+        return webhook_event("Contacts", contact) if contact else None
     if collection == "Contacts":
         parent_type = record.get("ParentType")
         if parent_type in ("Tenant", "Prospect"):

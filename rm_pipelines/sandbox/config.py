@@ -24,6 +24,7 @@ class SandboxConfig:
     corporate_id: str = "sandbox"
     fault_seed: int = 0
     admin_token: str | None = None  # required by /_sandbox/ routes; the server makes one up when none is given
+    hard_close_date: str | None = None  # YYYY-MM-DD: saves dated on or before it need saveOptions=IgnoreHardClose
 
     def to_dict(self) -> dict[str, Any]:
         """The settings, without secrets (users' passwords, partner tokens, the admin token)."""

@@ -177,7 +177,10 @@ _UDF_SPECS = (
     ("Move-In Certification Date", "Date", "Tenant", ""),
     ("Move-In Certified Income", "Numeric", "Tenant", ""),
     ("Move-In Household Size", "Numeric", "Tenant", ""),
-) + SPECIALTY_UDF_SPECS  # the specialised products' UDFs (portfolio_specialties), appended: earlier IDs stay stable
+) + SPECIALTY_UDF_SPECS + (  # appended after the original UDFs, so earlier IDs stay stable
+    # written by EstateCore after each compliance evaluation (no value until then)
+    ("Compliance Status", "Dropdown List", "Tenant", "In compliance,Out of compliance,Undetermined"),
+)
 
 UDF_DEFINITIONS: list[dict] = [
     {

@@ -56,7 +56,7 @@ class SandboxServer:
         self.host = host
         self.port = port
         self.app = create_app(store, self.config, self.faults, self.stats)
-        self.webhooks = WebhookDispatcher(self.config, self.stats)
+        self.webhooks = WebhookDispatcher(self.config, self.stats, store)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None

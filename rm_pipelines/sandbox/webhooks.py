@@ -15,16 +15,17 @@ import httpx
 
 from . import catalog
 from .config import SandboxConfig, Stats
-from .store import Change
+from .store import Change, SandboxStore
 
 log = logging.getLogger(__name__)
 
 
-def payloads_for(changes: list[Change], config: SandboxConfig) -> list[dict]:
+def payloads_for(changes: list[Change], config: SandboxConfig,
+                 lookup: Callable[[str, int], dict | None] | None = None) -> list[dict]:
     """Webhook bodies for a batch of changes (in order, one per item with an event family)."""
     out = []
     for ch in changes:
-        ev = catalog.webhook_event(ch.collection, ch.record)
+        ev = catalog.webhook_event(ch.collection, ch.record, lookup)
         if ev is None:
             continue
         family, item_id, parent_id = ev
@@ -40,12 +41,15 @@ def payloads_for(changes: list[Change], config: SandboxConfig) -> list[dict]:
 
 
 class WebhookDispatcher:
-    """Listens to store changes and delivers them from a daemon thread."""
+    """Listens to store changes and delivers them from a daemon thread: to `SandboxConfig.webhook_url`, and to
+    the URL registered for the event type through `POST /WebhookDetails` (one URL per event type)."""
 
-    def __init__(self, config: SandboxConfig, stats: Stats, *, retries: int = 3, backoff_seconds: float = 0.5,
-                 timeout_seconds: float = 5.0, sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(self, config: SandboxConfig, stats: Stats, store: SandboxStore | None = None, *, retries: int = 3,
+                 backoff_seconds: float = 0.5, timeout_seconds: float = 5.0,
+                 sleep: Callable[[float], None] | None = None) -> None:
         self.config = config
         self.stats = stats
+        self.store = store
         self.retries = retries
         self.backoff_seconds = backoff_seconds
         self.timeout_seconds = timeout_seconds
@@ -56,19 +60,33 @@ class WebhookDispatcher:
         self._idle = threading.Condition()
         self._pending = 0
 
+    def _registered(self) -> dict[str, str]:
+        """Event type → URL of the WebhookDetails registered in the store."""
+        if self.store is None or not self.store.count("WebhookDetails"):
+            return {}
+        return {str(r.get("WebhookEventType")): str(r.get("URL")) for r in self.store.records("WebhookDetails")
+                if r.get("URL")}
+
+    def _lookup(self, collection: str, rid: int) -> dict | None:
+        return self.store.record(collection, rid) if self.store is not None else None
+
     def __call__(self, changes: list[Change]) -> None:
         """Store listener: enqueue and return at once."""
-        url = self.config.webhook_url
-        if not url:
+        registered = self._registered()
+        if not self.config.webhook_url and not registered:
             return
-        bodies = payloads_for(changes, self.config)
-        if not bodies:
+        deliveries = []
+        for body in payloads_for(changes, self.config, self._lookup):
+            family = body["EventType"].rsplit("_", 1)[0]
+            urls = {u for u in (self.config.webhook_url, registered.get(family)) if u}
+            deliveries.extend((url, body) for url in sorted(urls))
+        if not deliveries:
             return
         self._ensure_thread()
         with self._idle:
-            self._pending += len(bodies)
-        for body in bodies:
-            self._queue.put((url, body))
+            self._pending += len(deliveries)
+        for item in deliveries:
+            self._queue.put(item)
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():

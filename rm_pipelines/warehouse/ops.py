@@ -1,5 +1,6 @@
 """`ops` tables: sync watermarks, sync runs, the quarantine of rows that could not be loaded, the audit log of
-EstateCore changes, load watermarks per EstateCore table and data-quality scores.
+EstateCore changes, load watermarks per EstateCore table, data-quality scores, the webhook inbox and the
+write-back outbox with its conflicts (their reads and writes: `inbox.py`, `outbox.py`).
 
 The tables are created by the Alembic migrations (`migrate.py`); these definitions are what the code uses.
 """
@@ -26,6 +27,7 @@ from sqlalchemy import (
     and_,
     insert,
     select,
+    text,
     update,
 )
 
@@ -174,6 +176,81 @@ report_index = Table(
 )
 
 
+OPEN_DELIVERY_SQL = "status IN ('pending', 'rejected', 'ignored') AND claimed_run_id IS NULL"
+
+webhook_inbox = Table(
+    "webhook_inbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True,
+           comment="inbox position (the webhook sensor's cursor)"),
+    Column("org_id", String(64), nullable=False),
+    Column("location_id", Integer, nullable=True, comment="LocationID of the delivery (null: every org location)"),
+    Column("corporate_id", String(64), nullable=True),
+    Column("event_type", String(80), nullable=True, comment="EventType as Rent Manager sent it, e.g. Tenant_Edit"),
+    Column("entity", String(80), nullable=True, comment="catalog entity the event refreshes"),
+    Column("operation", String(8), nullable=True, comment="Add | Edit | Delete"),
+    Column("ids", Text, nullable=True, comment="JSON IDParentIDDict: {changed id: parent id}"),
+    Column("digest", String(64), nullable=False, comment="sha256 of the delivery (repeats collapse onto one row)"),
+    Column("status", String(12), nullable=False, comment="pending | processed | rejected | ignored"),
+    Column("reason", Text, nullable=True, comment="why a delivery was rejected or ignored"),
+    Column("body", Text, nullable=True, comment="a rejected delivery's body as received (truncated)"),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("last_received_at", DateTime(timezone=True), nullable=False),
+    Column("deliveries", Integer, nullable=False, comment="times Rent Manager delivered it"),
+    Column("claimed_run_id", String(64), nullable=True, comment="targeted run working on it"),
+    Column("processed_run_id", String(64), nullable=True, comment="targeted run that succeeded with it"),
+    Column("processed_at", DateTime(timezone=True), nullable=True),
+    Index("ix_webhook_inbox_org_status", "org_id", "status", "id"),
+    Index("ux_webhook_inbox_open_digest", "org_id", "digest", unique=True,
+          sqlite_where=text(OPEN_DELIVERY_SQL), postgresql_where=text(OPEN_DELIVERY_SQL)),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("org_id", String(64), nullable=False),
+    Column("location_id", Integer, nullable=False),
+    Column("resource", String(80), nullable=False, comment="Rent Manager resource written, e.g. ServiceManagerIssues"),
+    Column("rm_key", BigInteger, nullable=False, comment="key of the record (UDF values: of the parent record)"),
+    Column("kind", String(8), nullable=False, comment="record | udf"),
+    Column("fields", Text, nullable=False, comment="JSON {field: value} EstateCore wants written"),
+    Column("base", Text, nullable=False, comment="JSON {field: value} as last read from Rent Manager"),
+    Column("base_version", Text, nullable=True, comment="JSON UpdateDate / ConcurrencyID as last read"),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(128), nullable=False),
+    Column("status", String(12), nullable=False, comment="pending | sent | conflict | failed | done"),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("save_options", Text, nullable=True, comment="comma list of saveOptions to send (a person's override)"),
+    Column("run_id", String(64), nullable=True, comment="run that last worked on it"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_outbox_org_status", "org_id", "status", "id"),
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("outbox_id", BigInteger, nullable=False),
+    Column("org_id", String(64), nullable=False),
+    Column("location_id", Integer, nullable=False),
+    Column("resource", String(80), nullable=False),
+    Column("rm_key", BigInteger, nullable=False),
+    Column("field", String(128), nullable=False),
+    Column("base", Text, nullable=True, comment="JSON value both sides started from"),
+    Column("ours", Text, nullable=True, comment="JSON value EstateCore wanted"),
+    Column("theirs", Text, nullable=True, comment="JSON value found in Rent Manager"),
+    Column("theirs_updated_at", DateTime(timezone=True), nullable=True),
+    Column("status", String(12), nullable=False, comment="open | ours | theirs"),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", String(128), nullable=True),
+    Index("ix_conflicts_org_status", "org_id", "status"),
+)
+
+
 def utcnow() -> datetime:
     return clock.utcnow()
 
@@ -286,6 +363,17 @@ def finish_sync_run(
                 **({"mode": mode} if mode else {}),
             )
         )
+
+
+def get_sync_run(engine: Engine, org_id: str, run_id: str) -> dict[str, Any] | None:
+    """The latest sync-run row of a run (entities and errors decoded), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(sync_runs).where(sync_runs.c.org_id == org_id, sync_runs.c.run_id == run_id)
+                           .order_by(sync_runs.c.id.desc()).limit(1)).mappings().first()
+    if row is None:
+        return None
+    return {**row, "entities": orjson.loads(row["entities"]) if row["entities"] else {},
+            "errors": orjson.loads(row["errors"]) if row["errors"] else []}
 
 
 def quarantine_rows(engine: Engine, rows: list[dict[str, Any]]) -> int:

@@ -358,6 +358,45 @@ class RawLander:
             finally:
                 cur.close()
 
+    def live_rows(self, entity: Entity, location_id: int, *, keys: list[int] | None = None,
+                  parents: list[int] | None = None) -> list[tuple[int, int | None]]:
+        """(key, parent key) of the live rows of a location with one of these keys, or one of these parents."""
+        column, values = ("rm_id", keys) if keys is not None else ("parent_rm_id", parents)
+        if not values:
+            return []
+        ph = "?" if self._sqlite else "%s"
+        out: list[tuple[int, int | None]] = []
+        with self.engine.connect() as conn:
+            for i in range(0, len(values), 500):
+                chunk = values[i:i + 500]
+                out.extend(conn.exec_driver_sql(
+                    f"SELECT rm_id, parent_rm_id FROM rm_raw.{entity.raw_table} WHERE org_id = {ph} AND location_id = "
+                    f"{ph} AND deleted_at IS NULL AND {column} IN ({', '.join([ph] * len(chunk))})",
+                    (self.org_id, location_id, *chunk)).fetchall())
+        return [(int(k), p) for k, p in out]
+
+    def payloads(self, entity: Entity, location_id: int, *, keys: list[int] | None = None,
+                 parents: list[int] | None = None) -> list[dict[str, Any]]:
+        """The stored payloads (sensitive values decrypted) of the live rows with these keys, or these parents, or
+        (neither given) all of them."""
+        from .sensitive import reveal_raw
+
+        ph = "?" if self._sqlite else "%s"
+        sql = (f"SELECT payload FROM rm_raw.{entity.raw_table} WHERE org_id = {ph} AND location_id = {ph} "
+               "AND deleted_at IS NULL")
+        if keys is None and parents is None:
+            batches: list[tuple[str, tuple]] = [(sql, (self.org_id, location_id))]
+        else:
+            column, values = ("rm_id", keys) if keys is not None else ("parent_rm_id", parents or [])
+            batches = [(sql + f" AND {column} IN ({', '.join([ph] * len(values[i:i + 500]))})",
+                        (self.org_id, location_id, *values[i:i + 500])) for i in range(0, len(values), 500)]
+        out: list[dict[str, Any]] = []
+        with self.engine.connect() as conn:
+            for statement, params in batches:
+                out.extend(reveal_raw(entity.name, orjson.loads(payload))
+                           for (payload,) in conn.exec_driver_sql(statement, params))
+        return out
+
     def mark_deleted_keys(self, entity: Entity, location_id: int, keys: list[int]) -> int:
         """Flag these keys deleted (Rent Manager no longer returns them). Returns how many were flagged."""
         if not keys:

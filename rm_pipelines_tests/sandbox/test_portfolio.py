@@ -120,7 +120,7 @@ UDFS = {
     "Move-In Certification Date": "Tenant", "Move-In Certified Income": "Tenant", "Move-In Household Size": "Tenant",
     "Relationship": "Contact", "Student Status": "Contact", "Employment Income": "Contact",
     "Benefit Income": "Contact", "Other Income": "Contact", "Asset Cash Value": "Contact",
-    "Asset Annual Income": "Contact",
+    "Asset Annual Income": "Contact", "Compliance Status": "Tenant",
 }
 UDFS.update({name: parent for name, _type, parent, _combo in SPECIALTY_UDF_SPECS})  # the specialised products'
 PROPERTY_KINDS = {"multifamily", "senior", "student", "commercial", "hoa", "single-family", "mixed-use"}
