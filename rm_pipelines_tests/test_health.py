@@ -152,3 +152,13 @@ def test_the_health_asset_materializes_per_org(registry_file, sqlite_url, sandbo
     assert mat.metadata["status"].value in ("healthy", "degraded")
     assert mat.metadata["runs_30d"].value == 1 and mat.metadata["success_rate_30d"].value == 1.0
     assert "**acme:" in mat.metadata["summary"].value
+
+
+def test_a_webhook_lag_and_open_conflicts_degrade():
+    runs = [_run(h - 0.01) for h in range(23, -1, -1)]
+    verdict = health.evaluate(_figures(runs, webhook_backlog=3, webhook_oldest_pending=NOW - timedelta(minutes=25),
+                                       outbox_pending=0, open_conflicts=2))
+    assert verdict.status == "degraded"
+    whats = " | ".join(i.what for i in verdict.issues)
+    assert "oldest pending webhook event is 25 min old" in whats and "2 write-back conflicts" in whats
+    assert any("conflicts resolve" in i.recommendation for i in verdict.issues)

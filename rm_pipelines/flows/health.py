@@ -44,16 +44,15 @@ def org_health(engine: Engine, org: Org, *, now: datetime | None = None) -> heal
     first = reads.first_sync_started(engine, org.id)
     crons = [c for c in (org.schedules.incremental, org.schedules.full) if c]
     ticks = scheduled_ticks(crons, tz, max(since, first), now) if first else []
-    webhooks = reads.pending(engine, org.id, "webhook_inbox", time_column="received_at")
-    outbox = reads.pending(engine, org.id, "outbox", time_column="created_at")
-    conflicts = reads.pending(engine, org.id, "conflicts", time_column="created_at", statuses=("open",))
+    webhooks = reads.webhook_backlog(engine, org.id)
+    outbox = reads.outbox_backlog(engine, org.id)
     figures = health.HealthFigures(
         org_id=org.id, now=now, incremental_interval=_interval(org.schedules.incremental, tz, now),
         runs=runs, scheduled_ticks=ticks, entity_last_success=reads.entity_last_success(engine, org.id),
         dq_scores=reads.dq_scores(engine, org.id, since), quarantine_open=reads.quarantine_open(engine, org.id),
-        webhook_backlog=webhooks[0] if webhooks else None, webhook_oldest_pending=webhooks[1] if webhooks else None,
-        outbox_pending=outbox[0] if outbox else None, outbox_oldest_pending=outbox[1] if outbox else None,
-        open_conflicts=conflicts[0] if conflicts else None,
+        webhook_backlog=webhooks[0], webhook_oldest_pending=webhooks[1],
+        outbox_pending=outbox[0], outbox_oldest_pending=outbox[1],
+        open_conflicts=reads.open_conflicts(engine, org.id),
         last_compliance_evaluation=reads.last_compliance_evaluation(engine, org.id),
     )
     return health.evaluate(figures)

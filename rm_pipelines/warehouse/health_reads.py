@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, bindparam, func, inspect, select, text
+from sqlalchemy import Engine, func, select
 
 from . import compliance_store, ops
 
@@ -69,16 +69,25 @@ def quarantine_open(engine: Engine, org_id: str) -> dict[str, int]:
     return dict(counts)
 
 
-def pending(engine: Engine, org_id: str, table: str, *, time_column: str, status_column: str = "status",
-            statuses: tuple[str, ...] = ("pending",)) -> tuple[int, datetime | None] | None:
-    """(rows waiting, the oldest one's time) in an ops table — None when the table does not exist here."""
-    if not inspect(engine).has_table(table, schema="ops"):
-        return None
-    query = text(f"SELECT count(*), min({time_column}) FROM ops.{table} WHERE org_id = :org "
-                 f"AND {status_column} IN :statuses").bindparams(bindparam("statuses", expanding=True))
+def _waiting(engine: Engine, table: Any, org_id: str, statuses: tuple[str, ...], since: Any) -> tuple[int, datetime | None]:
     with engine.connect() as conn:
-        row = conn.execute(query, {"org": org_id, "statuses": list(statuses)}).one()
-    return int(row[0]), _aware(row[1])
+        count, oldest = conn.execute(select(func.count(), func.min(since))
+                                     .where(table.c.org_id == org_id, table.c.status.in_(statuses))).one()
+    return int(count), _aware(oldest)
+
+
+def webhook_backlog(engine: Engine, org_id: str) -> tuple[int, datetime | None]:
+    """Webhook deliveries received and not yet synced, and when the oldest arrived."""
+    return _waiting(engine, ops.webhook_inbox, org_id, ("pending",), ops.webhook_inbox.c.received_at)
+
+
+def outbox_backlog(engine: Engine, org_id: str) -> tuple[int, datetime | None]:
+    """Write-backs not yet done (waiting, failed, or sent without a known answer), and the oldest one's time."""
+    return _waiting(engine, ops.outbox, org_id, ("pending", "failed", "sent"), ops.outbox.c.created_at)
+
+
+def open_conflicts(engine: Engine, org_id: str) -> int:
+    return _waiting(engine, ops.conflicts, org_id, ("open",), ops.conflicts.c.detected_at)[0]
 
 
 def last_compliance_evaluation(engine: Engine, org_id: str) -> datetime | None:
