@@ -74,10 +74,11 @@ SENSITIVE: dict[str, frozenset[str]] = {
         "annual_income", "annual_income_whole", "employment_income", "benefit_income", "public_assistance_income",
         "other_income", "asset_income", "net_family_assets", "imputed_asset_income"}),
     "household_status": frozenset({"annual_income"}),
-    "unit_status": frozenset({"annual_income"}),
-    "assisted_households": frozenset({"annual_income", "adjusted_income"}),
+    "unit_status": frozenset({"annual_income", "pct_ami"}),
+    "assisted_households": frozenset({"annual_income", "adjusted_income", "ttp"}),
 }
-"""Household income and asset amounts: encrypted at rest (together, in `household_amounts`), masked in previews."""
+"""Household income and asset amounts, and the figures income can be recomputed from (% of AMI with the stored
+limits, the total tenant payment): encrypted at rest (together, in `household_amounts`), masked in previews."""
 AMOUNTS_COLUMN = "household_amounts"
 
 FINDING_COLUMNS: dict[str, type] = {

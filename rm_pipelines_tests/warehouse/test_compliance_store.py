@@ -122,6 +122,27 @@ def test_household_amounts_are_encrypted_at_rest_and_read_back_exactly(engine, p
     assert all(r["annual_income"] in (None, "****") for r in masked)
 
 
+def test_income_derivatives_are_encrypted_like_the_incomes(engine, planted_portfolio):
+    """% of AMI (with the stored limits) and the total tenant payment give household income back: neither is
+    stored in clear, both read back exactly on request."""
+    org = _loaded(engine, planted_portfolio)
+    ev = evaluate_org(engine, org, as_of=AS_OF, run_id="run-1")
+    with engine.connect() as conn:
+        unit_cols = set(conn.execute(text("SELECT * FROM compliance.unit_status LIMIT 1")).keys())
+        assisted_cols = set(conn.execute(text("SELECT * FROM compliance.assisted_households LIMIT 1")).keys())
+    assert "pct_ami" not in unit_cols and "ttp" not in assisted_cols
+    pct = {u.unit_id: u.pct_ami for u in ev.result.units if u.pct_ami is not None}
+    ttp = {(a.household_id, a.program): a.ttp for a in ev.result.assisted if a.ttp is not None}
+    assert pct and ttp
+    units = store.read_snapshot(engine, "unit_status", "acme", decrypt=True)
+    assert {u["unit_id"]: u["pct_ami"] for u in units if u["pct_ami"] is not None} == pct
+    assisted = store.read_snapshot(engine, "assisted_households", "acme", decrypt=True)
+    assert {(a["household_id"], a["program"]): a["ttp"] for a in assisted if a["ttp"] is not None} == ttp
+    assert all(isinstance(a["ttp"], int) for a in assisted if a["ttp"] is not None)
+    shown = store.read_snapshot(engine, "unit_status", "acme")
+    assert {u["pct_ami"] for u in shown} <= {None, "****"}
+
+
 def test_two_orgs_keep_separate_ledgers(engine, planted_portfolio):
     acme = _loaded(engine, planted_portfolio, "acme")
     beta = _loaded(engine, planted_portfolio, "beta")  # same Rent Manager ids, another org

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
+from decimal import Decimal
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -85,3 +87,34 @@ def test_database_created_before_migrations_is_upgraded(tmp_path):
     assert "units" in insp.get_table_names() and "audit_log" in insp.get_table_names(schema="ops")
     with eng.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM rm_raw.units").scalar() == 1  # data kept
+
+
+def test_plaintext_income_derivatives_move_into_the_encrypted_token(tmp_path):
+    """A database evaluated before % of AMI and the TTP were encrypted keeps their values, encrypted."""
+    from rm_pipelines.warehouse.crypto import get_keyring, is_encrypted
+
+    eng = create_warehouse_engine(f"sqlite:///{tmp_path / 'before.sqlite'}")
+    AS_OF = dt.date(2026, 11, 20)
+    upgrade(eng, "0007_webhooks_writeback")
+    token = get_keyring().encrypt('{"annual_income":"41250.00"}')
+    with eng.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO compliance.unit_status (as_of, run_id, org_id, unit_id, pct_ami, household_amounts) "
+            "VALUES ('2026-11-20', 'r', 'acme', 'L1-U7', 573125, ?), ('2026-11-20', 'r', 'acme', 'L1-U8', NULL, NULL)",
+            (token,))  # Fixed(18, 4) on SQLite: a scaled integer, 57.3125
+        conn.exec_driver_sql(
+            "INSERT INTO compliance.assisted_households (as_of, run_id, org_id, household_id, program, ttp) "
+            "VALUES ('2026-11-20', 'r', 'acme', 'L1-L3', 'section8', 612)")
+    upgrade(eng)
+    assert current_revision(eng) == head_revision()
+    insp = inspect(eng)
+    assert "pct_ami" not in {c["name"] for c in insp.get_columns("unit_status", "compliance")}
+    assert "ttp" not in {c["name"] for c in insp.get_columns("assisted_households", "compliance")}
+    with eng.connect() as conn:
+        tokens = conn.exec_driver_sql("SELECT household_amounts FROM compliance.unit_status ORDER BY id").scalars().all()
+    assert is_encrypted(tokens[0]) and "57.3125" not in tokens[0] and tokens[1] is None
+    units = compliance_store.read_snapshot(eng, "unit_status", "acme", AS_OF, decrypt=True)
+    assert [(u["unit_id"], u["pct_ami"], u["annual_income"]) for u in units] == [
+        ("L1-U7", Decimal("57.3125"), Decimal("41250.00")), ("L1-U8", None, None)]
+    assisted = compliance_store.read_snapshot(eng, "assisted_households", "acme", AS_OF, decrypt=True)
+    assert [(a["household_id"], a["ttp"], a["annual_income"]) for a in assisted] == [("L1-L3", 612, None)]
