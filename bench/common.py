@@ -16,7 +16,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
 STARTUP_TIMEOUT_S = 1200  # generating a large portfolio the first time takes minutes
-ADMIN_TOKEN = secrets.token_urlsafe(18)  # the benchmark sandboxes' /_sandbox/ admin token
+ADMIN_TOKEN = secrets.token_hex(16)  # the benchmark sandboxes' /_sandbox/ admin token
 ADMIN_HEADERS = {"X-Sandbox-Admin-Token": ADMIN_TOKEN}
 
 

@@ -30,6 +30,12 @@ _filter = _HideDroppedConnections()
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+def new_admin_token() -> str:
+    """A fresh admin token, safe to pass as a command-line value (hex: never starts with "-", which argparse would
+    read as an option)."""
+    return secrets.token_hex(16)
+
+
 class SandboxServer:
     """A Rent Manager look-alike HTTP server over a SandboxStore.
 
@@ -46,7 +52,7 @@ class SandboxServer:
             if host not in LOOPBACK_HOSTS:
                 raise ValueError(f"serving the sandbox on {host} needs an admin token of your own (--admin-token or "
                                  "RM_SANDBOX_ADMIN_TOKEN): its /_sandbox/ routes change data, faults and webhooks")
-            self.config.admin_token = secrets.token_urlsafe(18)  # printed by `sandbox serve`
+            self.config.admin_token = new_admin_token()  # printed by `sandbox serve`
         elif len(self.config.admin_token) < 16:
             raise ValueError("the sandbox admin token must have at least 16 characters")
         if store.timezone != self.config.location_timezone:

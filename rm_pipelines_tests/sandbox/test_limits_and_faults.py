@@ -201,3 +201,15 @@ def test_admin_endpoints_steer_a_server(client, ro_server):
     assert stats["by_path"]["/Locations"] == 2
     assert admin.post("/_sandbox/stats").json()["requests"] == 0  # POST resets
     admin.close()
+
+
+def test_generated_admin_tokens_pass_as_command_line_values():
+    """A token starting with "-" is read by argparse as an option (`--admin-token -x…`: "expected one argument")."""
+    import argparse
+
+    from rm_pipelines.sandbox.server import new_admin_token
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--admin-token")
+    tokens = [new_admin_token() for _ in range(2000)]  # a urlsafe token starts with "-" once in 64
+    assert all(parser.parse_args(["--admin-token", t]).admin_token == t and len(t) >= 16 for t in tokens)
