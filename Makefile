@@ -24,8 +24,8 @@ $(DAGSTER_HOME)/dagster.yaml:
 demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## extract the demo org from the embedded sandbox into the SQLite warehouse
 	$(BIN)/rm-pipelines demo
 
-test: $(STAMP) ## run the test suite (PostgreSQL tests use 127.0.0.1:5432)
-	$(BIN)/python -m pytest
+test: $(STAMP) ## run the test suite on two workers, one test file per worker (PostgreSQL tests use 127.0.0.1:5432)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 dev: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## open the Dagster web UI on the embedded defaults (http://$(HOST):$(PORT); PORT=… HOST=… to change)
 	. $(BIN)/activate && dg dev --use-active-venv --host $(HOST) --port $(PORT)
