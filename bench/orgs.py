@@ -41,6 +41,7 @@ BIN = Path(sys.executable).parent
 POOLS = ("rm_api", "estatecore_writer")
 DONE = {"SUCCESS", "FAILURE", "CANCELED"}
 BENCH_KEY = "ef-2L2MdqMF7KEpuvXl-wpFWb_cisRX6xnMrxpgQi8k="
+CREDENTIALS = {"BENCH_RM_USER": "demo", "BENCH_RM_PASSWORD": "demo-password"}
 
 
 @contextmanager
@@ -176,7 +177,7 @@ class Instance:
 
 
 def _registry(work: Path, sandboxes: dict[str, str]) -> Path:
-    os.environ["BENCH_RM_USER"], os.environ["BENCH_RM_PASSWORD"] = "demo", "demo-password"
+    """The registry of the bench orgs; their credentials go in the environment the instance is started with."""
     entries = "".join(textwrap.dedent(f"""
           - id: {org}
             name: Bench {org}
@@ -197,7 +198,7 @@ def _sync_runs(warehouse_url: str, run_ids: list[str]) -> dict[str, dict]:
     engine = create_engine(warehouse_url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT run_id, org_id, mode, status, duration_seconds, requests, entities "
+            rows = conn.execute(text("SELECT run_id, org_id, mode, status, duration_seconds, requests, entities, errors "
                                      "FROM ops.sync_runs WHERE run_id = ANY(:ids)"), {"ids": run_ids}).mappings().all()
     finally:
         engine.dispose()
@@ -205,7 +206,8 @@ def _sync_runs(warehouse_url: str, run_ids: list[str]) -> dict[str, dict]:
     for r in rows:
         entities = json.loads(r["entities"] or "{}")
         out[r["run_id"]] = {
-            "org": r["org_id"], "mode": r["mode"], "status": r["status"], "requests": r["requests"],
+            "org": r["org_id"], "mode": r["mode"], "sync_status": r["status"], "sync_errors": r["errors"],
+            "requests": r["requests"],
             "extract_seconds": round(r["duration_seconds"] or 0, 1),
             "rows": sum(e.get("rows", 0) for e in entities.values()),
             "rows_unchanged": sum(e.get("unchanged", 0) for e in entities.values()),
@@ -233,7 +235,7 @@ def side_by_side(count: int, units: int, state_dir: Path, rate_limit: int) -> di
     with tempfile.TemporaryDirectory(prefix="rm-bench-orgs-") as tmp, scratch_databases(2) as (storage, warehouse):
         work = Path(tmp)
         sandboxes = _sandboxes(count, units, state_dir, work, rate_limit)
-        env = {**os.environ, "RM_PIPELINES_ORGS": str(_registry(work, {o: u for o, (_, u) in sandboxes.items()})),
+        env = {**os.environ, **CREDENTIALS, "RM_PIPELINES_ORGS": str(_registry(work, {o: u for o, (_, u) in sandboxes.items()})),
                "RM_PIPELINES_DATA_DIR": str(work / "data"), "ESTATECORE_DATABASE_URL": warehouse,
                "ESTATECORE_ENCRYPTION_KEYS": BENCH_KEY}
         instance = Instance(work, storage, env)
@@ -261,7 +263,7 @@ def incremental_no_change(units: int, state_dir: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="rm-bench-orgs-") as tmp, scratch_databases(2) as (storage, warehouse):
         work = Path(tmp)
         sandboxes = _sandboxes(1, units, state_dir, work, 0)
-        env = {**os.environ, "RM_PIPELINES_ORGS": str(_registry(work, {o: u for o, (_, u) in sandboxes.items()})),
+        env = {**os.environ, **CREDENTIALS, "RM_PIPELINES_ORGS": str(_registry(work, {o: u for o, (_, u) in sandboxes.items()})),
                "RM_PIPELINES_DATA_DIR": str(work / "data"), "ESTATECORE_DATABASE_URL": warehouse,
                "ESTATECORE_ENCRYPTION_KEYS": BENCH_KEY}
         instance = Instance(work, storage, env)
