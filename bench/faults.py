@@ -25,7 +25,7 @@ ENTITIES = ["properties", "units", "tenants", "charges", "payments", "payment_al
 COLLECTIONS = {"properties": "Properties", "units": "Units", "tenants": "Tenants", "charges": "Charges",
                "payments": "Payments", "payment_allocations": "Allocations"}
 FAULTS: dict[str, dict] = {
-    "5xx_15pct": {"faults": {"error_5xx_rate": 0.15, "seed": 1}},
+    "5xx_15pct": {"faults": {"error_5xx_rate": 0.15}, "config": {"fault_seed": 1}},
     "latency_50ms": {"faults": {"latency_seconds": 0.05}},
     "drop_5pct": {"faults": {"drop_rate": 0.05}},
     "429_storm_50": {"faults": {"status_429_next": 50}},
