@@ -74,6 +74,8 @@ class RentManagerConfig(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     concurrency: Annotated[int, Field(ge=1, le=16)] = 4
     incremental_overlap_minutes: Annotated[int, Field(ge=0)] = 10
+    """How far before the previous run's read an incremental run looks again, for saves Rent Manager had not
+    committed when that run read (see flows/extract.py)."""
     allow_insecure: bool = False
     """Allow an `http://` base URL to a host other than this machine (credentials would travel in clear)."""
     max_delete_share: Annotated[float, Field(gt=0, le=1)] = 0.2

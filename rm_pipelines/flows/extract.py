@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
+from .. import clock
 from ..orgs import Org
 from ..rentmanager.catalog import ENTITIES, Entity, Stream, plan_streams
 from ..rentmanager.catalog import get as catalog_get
@@ -404,9 +405,10 @@ class OrgSync:
         stream_mode, since = self._stream_mode(stream, selected, location_id, mode)
         reports = {e.name: EntityReport(entity=e.name, mode=stream_mode) for e in targets}
         filters = list(primary.filters)
+        overlap = timedelta(minutes=self.org.rentmanager.incremental_overlap_minutes)
         if since is not None:
-            overlap = timedelta(minutes=self.org.rentmanager.incremental_overlap_minutes)
             filters.append((primary.cursor, "ge", since - overlap))
+        read_start = clock.utcnow()
         strip = tuple(r.explode for r in stream.riders if r.explode)
         totals = {e.name: LandResult() for e in targets}
         seen: dict[str, set[int]] = {e.name: set() for e in targets}
@@ -459,7 +461,8 @@ class OrgSync:
                         _fill(report, totals[entity.name], stats, time.monotonic() - t0)
                         continue
                     self.lander.resolve_vanished_rejections(entity, location_id, seen[entity.name])
-                watermark = totals[primary.name].max_update_date if primary.name in totals else carrier_max
+                newest = totals[primary.name].max_update_date if primary.name in totals else carrier_max
+                watermark = _next_watermark(newest, read_start, overlap)
                 ops.advance_watermark(
                     self.engine, org_id=self.org.id, location_id=location_id, entity=entity.name,
                     watermark=watermark if entity.incremental or entity.via else None, mode=stream_mode,
@@ -535,6 +538,21 @@ class OrgSync:
 def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
     for i in range(0, len(values), size):
         yield values[i:i + size]
+
+
+def _next_watermark(newest: datetime | None, read_start: datetime, overlap: timedelta) -> datetime | None:
+    """The watermark after a complete read: the next incremental run asks for `cursor ≥ watermark − overlap`.
+
+    The overlap is there for saves Rent Manager had not committed when the read began: such a save carries an
+    UpdateDate at most `overlap` before the read's start. So the next run must look back to the older of the newest
+    change seen and the read's start minus the overlap — and no further: a watermark of `newest` alone would make
+    every run re-read all changes of the `overlap` before the newest one, however long ago they were made.
+    Nothing seen: the watermark does not move (the read's start on this machine's clock proves nothing about Rent
+    Manager's clock, the newest change seen does).
+    """
+    if newest is None:
+        return None
+    return min(newest + overlap, read_start)
 
 
 def _max_cursor(page: list[dict], cursor: str, client: RentManagerClient, current: datetime | None) -> datetime | None:
