@@ -90,6 +90,8 @@ class SyncReport:
     retries: int = 0
     errors: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # asked for, but not in the org's `entities:` selection
+    deferred: list[str] = field(default_factory=list)  # UDF values left to the org's `udf_refresh` run (reported
+    # with mode "deferred": nothing read, the rows held are as the key scan or the last full sync left them)
 
     @property
     def ok(self) -> bool:
@@ -199,14 +201,36 @@ class OrgSync:
         if not streams:
             return
         for location in self.org.locations:
+            due = self._due(streams, selected, location.id, mode, report)
+            if not due:
+                continue
             with self._session(location, report, totals) as client:
                 if client is None:
                     return  # the same credentials serve every location: one failed login stops the run
-                self._run_streams(client, streams, selected, location.id, mode, report)
+                self._run_streams(client, due, selected, location.id, mode, report)
                 if client.login_failure is not None:
                     return  # a renewal was rejected mid-run: the other locations would be rejected too
         for entity_report in report.entities.values():
             entity_report.table_rows = self.lander.live_count(catalog_get(entity_report.entity))
+
+    def _due(self, streams: list[Stream], selected: set[str], location_id: int, mode: Mode,
+             report: SyncReport) -> list[Stream]:
+        """The streams an incremental run reads at a location: UDF values are left to the org's `udf_refresh` run
+        (the key scan) once they have been read in full there; every other stream is read."""
+        if mode != "incremental" or self.org.rentmanager.udf_refresh == "every_run":
+            return streams
+        synced = ops.synced_entities(self.engine, self.org.id, location_id)
+        deferred = [s for s in streams if s.primary.udf and all(e.name in synced for e in s.entities
+                                                                 if e.name in selected)]
+        if deferred:
+            names = [e.name for s in deferred for e in s.entities if e.name in selected]
+            report.deferred = sorted(set(report.deferred) | set(names))
+            for name in names:  # reported (not read), so what depends on them still runs
+                self._add(report, EntityReport(entity=name, mode="deferred"))
+            self.log.info(f"org {self.org.id!r} location {location_id}: UDF values ({', '.join(names)}) are read in "
+                          f"full by the key scan (rentmanager.udf_refresh: {self.org.rentmanager.udf_refresh}), not "
+                          "by incremental runs")
+        return [s for s in streams if s not in deferred]
 
     @contextlib.contextmanager
     def _session(self, location: Any, report: SyncReport, totals: ClientStats) -> Iterator[RentManagerClient | None]:
@@ -366,9 +390,25 @@ class OrgSync:
 
     def _run_keyscan(self, client: RentManagerClient, stream: Stream, selected: set[str], location_id: int,
                      mode: Mode) -> list[EntityReport]:
+        """The key scan of a stream (`_scan_stream`); the selected entities it does not read are reported with
+        mode `deferred`, so the EstateCore load of the same run still carries over the deletes it flagged."""
+        reports = self._scan_stream(client, stream, selected, location_id)
+        done = {r.entity for r in reports}
+        return reports + [EntityReport(entity=e.name, mode="deferred") for e in stream.entities
+                          if e.name in selected and e.name not in done]
+
+    def _scan_stream(self, client: RentManagerClient, stream: Stream, selected: set[str],
+                     location_id: int) -> list[EntityReport]:
         """Flag the deleted keys of the stream's own entity from a key-only read (children riding in other
-        records and cursor-less entities are re-read whole by every incremental sync and need no scan)."""
+        records and cursor-less entities are re-read whole by every incremental sync and need no scan).
+
+        UDF values are the exception: unless the org reads them on every run (`udf_refresh: every_run`), the key
+        scan is their refresh — they are read in full here, and the values that disappeared are flagged deleted."""
         entity = stream.primary
+        if entity.udf:
+            if self.org.rentmanager.udf_refresh == "every_run":
+                return []
+            return self._run_stream(client, stream, selected, location_id, "full")
         if entity.name not in selected or entity.explode or not entity.incremental:
             return []
         report = EntityReport(entity=entity.name, mode="keyscan")
