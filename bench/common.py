@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -26,15 +27,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_sandbox(units: int, state_dir: Path, *, rate_limit: int = 0) -> tuple[subprocess.Popen, str, float]:
+def start_sandbox(units: int, state_dir: Path, *, rate_limit: int = 0,
+                  as_of: date | None = None) -> tuple[subprocess.Popen, str, float]:
     """`rm-pipelines sandbox serve` for an N-unit portfolio (kept in `state_dir` between runs); returns the process,
-    its base URL and the seconds it took to answer. `rate_limit` is requests/minute, 0 for none."""
+    its base URL and the seconds it took to answer. `rate_limit` is requests/minute, 0 for none; `as_of` is the
+    day the portfolio's history ends (default: the moment it is generated)."""
     port = free_port()
     t0 = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "rm_pipelines.cli", "sandbox", "serve", "--units", str(units), "--seed", str(SEED),
          "--port", str(port), "--rate-limit", str(rate_limit), "--state", str(state_dir / f"bench-u{units}.sqlite"),
-         "--admin-token", ADMIN_TOKEN],
+         "--admin-token", ADMIN_TOKEN, *(["--as-of", as_of.isoformat()] if as_of else [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"

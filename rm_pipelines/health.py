@@ -9,7 +9,7 @@ Rules (first match of each kind; the status is the worst kind found):
   `FAILED_STREAK` syncs all failed.
 - degraded: success rate over 30 days below `SUCCESS_RATE_MIN`; uptime (share of scheduled syncs covered by a
   successful sync) below `UPTIME_MIN`; an entity whose last success is older than `FRESHNESS_FACTOR` × the
-  incremental interval; 429s above `THROTTLE_RATE_MAX` of requests; retries above `RETRY_RATE_MAX`; the latest
+  incremental interval (× the key-scan interval for UDF values read with the key scan); 429s above `THROTTLE_RATE_MAX` of requests; retries above `RETRY_RATE_MAX`; the latest
   data-quality score below `DQ_SCORE_MIN` or falling by more than `DQ_DROP_MAX`; open quarantined rows; a webhook
   backlog above `WEBHOOK_BACKLOG_MAX` or older than `WEBHOOK_LAG_MAX_MINUTES`; pending write-backs older than
   `OUTBOX_AGE_MAX_MINUTES`; open write-back conflicts; a compliance evaluation older than `COMPLIANCE_AGE_MAX_DAYS`.
@@ -54,6 +54,8 @@ class HealthFigures:
     runs: list[SyncRun]  # the last 30 days, oldest first
     scheduled_ticks: list[datetime]  # scheduled sync times in the last 30 days, after the org's first sync
     entity_last_success: dict[str, datetime]  # oldest location per entity
+    entity_interval: dict[str, timedelta] = field(default_factory=dict)
+    """Entities synced on another cadence than the incremental runs (UDF values read with the key scan)."""
     dq_scores: list[tuple[datetime, float]] = field(default_factory=list)  # org-wide score per load run, oldest first
     quarantine_open: dict[str, int] = field(default_factory=dict)  # reason → open rows
     webhook_backlog: int | None = None
@@ -136,7 +138,8 @@ def evaluate(f: HealthFigures) -> HealthVerdict:
                             "stuck one (run monitoring fails dead runs)"))
     if f.incremental_interval:
         bound = f.incremental_interval * FRESHNESS_FACTOR
-        stale = sorted(e for e, at in f.entity_last_success.items() if f.now - at > bound)
+        stale = sorted(e for e, at in f.entity_last_success.items()
+                       if f.now - at > max(bound, f.entity_interval.get(e, bound) * FRESHNESS_FACTOR))
         if stale:
             issues.append(Issue("degraded", f"{len(stale)} entities not synced within {FRESHNESS_FACTOR}× the "
                                             f"incremental interval: {', '.join(stale[:5])}",

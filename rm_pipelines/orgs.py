@@ -30,6 +30,7 @@ EMBEDDED_SANDBOX = "embedded-sandbox"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+UDF_REFRESH = ("nightly", "every_run")
 
 
 class RegistryError(ValueError):
@@ -74,11 +75,26 @@ class RentManagerConfig(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     concurrency: Annotated[int, Field(ge=1, le=16)] = 4
     incremental_overlap_minutes: Annotated[int, Field(ge=0)] = 10
+    """How far before the previous run's read an incremental run looks again, for saves Rent Manager had not
+    committed when that run read (see flows/extract.py)."""
+    udf_refresh: str = "nightly"
+    """When the UDF values (tenant, contact, unit, property) are read in full: `nightly` — with the daily key scan
+    (and every full sync), not on incremental runs; `every_run` — on every incremental run too. Rent Manager does
+    not reliably move a parent's UpdateDate when its UDF values change, so UDF values have no cursor; with
+    webhooks, a Tenant or contact event refreshes that record's UDF values right away."""
     allow_insecure: bool = False
     """Allow an `http://` base URL to a host other than this machine (credentials would travel in clear)."""
     max_delete_share: Annotated[float, Field(gt=0, le=1)] = 0.2
     """A full sync refuses to flag more than this share of an entity's rows deleted in one run (at least 10 rows)
     unless the run allows a mass delete."""
+
+    @field_validator("udf_refresh")
+    @classmethod
+    def _udf_refresh(cls, value: str) -> str:
+        if value not in UDF_REFRESH:
+            raise ValueError(f"udf_refresh {value!r} is not one of {', '.join(UDF_REFRESH)} (nightly: UDF values are "
+                             "read in full with the daily key scan; every_run: on every incremental run too)")
+        return value
 
     @model_validator(mode="after")
     def _where(self) -> RentManagerConfig:
@@ -329,6 +345,14 @@ class Org(_Strict):
             if unknown:
                 raise ValueError(f"unknown entities {unknown}; known: {', '.join(sorted(catalog.BY_NAME))}")
         return value
+
+    @model_validator(mode="after")
+    def _udf_cadence(self) -> Org:
+        if self.rentmanager.udf_refresh == "nightly" and self.schedules.keyscan is None:
+            raise ValueError("rentmanager.udf_refresh: nightly reads UDF values with the daily key scan, but "
+                             "schedules.keyscan is null; set a schedules.keyscan cron or rentmanager.udf_refresh: "
+                             "every_run")
+        return self
 
     @cached_property
     def entity_names(self) -> list[str]:

@@ -162,3 +162,12 @@ def test_a_webhook_lag_and_open_conflicts_degrade():
     whats = " | ".join(i.what for i in verdict.issues)
     assert "oldest pending webhook event is 25 min old" in whats and "2 write-back conflicts" in whats
     assert any("conflicts resolve" in i.recommendation for i in verdict.issues)
+
+
+def test_udf_values_read_with_the_key_scan_are_fresh_for_a_day_not_an_incremental_interval():
+    runs = [_run(h - 0.01) for h in range(23, -1, -1)]
+    synced = {"units": NOW - timedelta(minutes=30), "tenant_udfs": NOW - timedelta(hours=20)}
+    nightly = health.evaluate(_figures(runs, entities=synced, entity_interval={"tenant_udfs": timedelta(days=1)}))
+    assert nightly.status == "healthy", nightly.issues
+    every_run = health.evaluate(_figures(runs, entities=synced))
+    assert any("tenant_udfs" in issue.what for issue in every_run.issues)

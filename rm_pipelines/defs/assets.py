@@ -18,9 +18,12 @@ RAW_COLUMN_SCHEMA = dg.TableSchema(columns=[dg.TableColumn(name, type_) for name
 
 class ExtractConfig(dg.Config):
     mode: Literal["incremental", "full", "keyscan", "targeted"] = "incremental"
-    """incremental: UpdateDate ≥ watermark − overlap (entities without a change field are always full);
+    """incremental: UpdateDate ≥ watermark − overlap (entities without a change field are always full, UDF values
+    only when the org's `rentmanager.udf_refresh` is every_run);
     full: everything, and keys that disappeared (confirmed by key) are flagged deleted;
-    keyscan: only the keys of incremental entities are read, and keys that disappeared are flagged deleted;
+    keyscan: only the keys of incremental entities are read, and keys that disappeared are flagged deleted; UDF
+    values are read in full (unless the org's `rentmanager.udf_refresh` is every_run: incremental runs read them);
+    entities a run does not read are reported with mode `deferred`, so the EstateCore load of the run still runs;
     targeted: what the webhook inbox names, up to `inbox_through` (launched by rentmanager_webhook_sensor)."""
     inbox_through: int | None = None
     """targeted mode: the highest webhook inbox position the run covers."""
@@ -33,7 +36,9 @@ def _spec(entity: Entity) -> dg.AssetSpec:
     description = f"{entity.description}. Rent Manager `/{entity.path}`" + (
         f" (embedded `{entity.explode}`)" if entity.explode else ""
     ) + f", landed in `rm_raw.{entity.raw_table}`; " + (
-        f"incremental on `{entity.cursor}`." if entity.incremental else "fully refreshed every run."
+        f"incremental on `{entity.cursor}`." if entity.incremental else
+        "read in full on the org's `rentmanager.udf_refresh` cadence (default: with the daily key scan) and "
+        "refreshed per record by webhook events where Rent Manager sends them (tenants, contacts)." if entity.udf else "fully refreshed every run."
     )
     return with_policies(dg.AssetSpec(
         key=entity.asset_path,
@@ -62,7 +67,7 @@ def _result(report: EntityReport) -> dg.MaterializeResult:
             **targeted,
             # the rows the org holds in rm_raw (what the table is), then what this run did to it
             "dagster/row_count": dg.MetadataValue.int(held),
-            "mode": report.mode,
+            "mode": report.mode,  # deferred: UDF values left to the key scan (rentmanager.udf_refresh), not read
             "rows_this_run": report.rows,
             "inserted": report.inserted,
             "updated": report.updated,

@@ -21,7 +21,7 @@ def _sync_schedule(org_id: str, cron: str, mode: str, timezone: str) -> dg.Sched
             partition_key=org_id,
             run_key=f"{org_id}-{mode}-{context.scheduled_execution_time:%Y%m%dT%H%M}",
             run_config={"ops": {"rentmanager_extract": {"config": {"mode": mode}},
-                                # a key scan changes only deleted flags: the incremental load carries them over
+                                # a key scan changes deleted flags and UDF values: the incremental load carries them over
                                 "estatecore_load": {"config": {"mode": "full" if mode == "full" else "incremental"}}}},
             tags={"rm/org": org_id, "rm/mode": mode},
         )

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
+from .. import clock
 from ..orgs import Org
 from ..rentmanager.catalog import ENTITIES, Entity, Stream, plan_streams
 from ..rentmanager.catalog import get as catalog_get
@@ -89,6 +90,8 @@ class SyncReport:
     retries: int = 0
     errors: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # asked for, but not in the org's `entities:` selection
+    deferred: list[str] = field(default_factory=list)  # UDF values left to the org's `udf_refresh` run (reported
+    # with mode "deferred": nothing read, the rows held are as the key scan or the last full sync left them)
 
     @property
     def ok(self) -> bool:
@@ -198,14 +201,36 @@ class OrgSync:
         if not streams:
             return
         for location in self.org.locations:
+            due = self._due(streams, selected, location.id, mode, report)
+            if not due:
+                continue
             with self._session(location, report, totals) as client:
                 if client is None:
                     return  # the same credentials serve every location: one failed login stops the run
-                self._run_streams(client, streams, selected, location.id, mode, report)
+                self._run_streams(client, due, selected, location.id, mode, report)
                 if client.login_failure is not None:
                     return  # a renewal was rejected mid-run: the other locations would be rejected too
         for entity_report in report.entities.values():
             entity_report.table_rows = self.lander.live_count(catalog_get(entity_report.entity))
+
+    def _due(self, streams: list[Stream], selected: set[str], location_id: int, mode: Mode,
+             report: SyncReport) -> list[Stream]:
+        """The streams an incremental run reads at a location: UDF values are left to the org's `udf_refresh` run
+        (the key scan) once they have been read in full there; every other stream is read."""
+        if mode != "incremental" or self.org.rentmanager.udf_refresh == "every_run":
+            return streams
+        synced = ops.synced_entities(self.engine, self.org.id, location_id)
+        deferred = [s for s in streams if s.primary.udf and all(e.name in synced for e in s.entities
+                                                                 if e.name in selected)]
+        if deferred:
+            names = [e.name for s in deferred for e in s.entities if e.name in selected]
+            report.deferred = sorted(set(report.deferred) | set(names))
+            for name in names:  # reported (not read), so what depends on them still runs
+                self._add(report, EntityReport(entity=name, mode="deferred"))
+            self.log.info(f"org {self.org.id!r} location {location_id}: UDF values ({', '.join(names)}) are read in "
+                          f"full by the key scan (rentmanager.udf_refresh: {self.org.rentmanager.udf_refresh}), not "
+                          "by incremental runs")
+        return [s for s in streams if s not in deferred]
 
     @contextlib.contextmanager
     def _session(self, location: Any, report: SyncReport, totals: ClientStats) -> Iterator[RentManagerClient | None]:
@@ -365,9 +390,25 @@ class OrgSync:
 
     def _run_keyscan(self, client: RentManagerClient, stream: Stream, selected: set[str], location_id: int,
                      mode: Mode) -> list[EntityReport]:
+        """The key scan of a stream (`_scan_stream`); the selected entities it does not read are reported with
+        mode `deferred`, so the EstateCore load of the same run still carries over the deletes it flagged."""
+        reports = self._scan_stream(client, stream, selected, location_id)
+        done = {r.entity for r in reports}
+        return reports + [EntityReport(entity=e.name, mode="deferred") for e in stream.entities
+                          if e.name in selected and e.name not in done]
+
+    def _scan_stream(self, client: RentManagerClient, stream: Stream, selected: set[str],
+                     location_id: int) -> list[EntityReport]:
         """Flag the deleted keys of the stream's own entity from a key-only read (children riding in other
-        records and cursor-less entities are re-read whole by every incremental sync and need no scan)."""
+        records and cursor-less entities are re-read whole by every incremental sync and need no scan).
+
+        UDF values are the exception: unless the org reads them on every run (`udf_refresh: every_run`), the key
+        scan is their refresh — they are read in full here, and the values that disappeared are flagged deleted."""
         entity = stream.primary
+        if entity.udf:
+            if self.org.rentmanager.udf_refresh == "every_run":
+                return []
+            return self._run_stream(client, stream, selected, location_id, "full")
         if entity.name not in selected or entity.explode or not entity.incremental:
             return []
         report = EntityReport(entity=entity.name, mode="keyscan")
@@ -404,9 +445,10 @@ class OrgSync:
         stream_mode, since = self._stream_mode(stream, selected, location_id, mode)
         reports = {e.name: EntityReport(entity=e.name, mode=stream_mode) for e in targets}
         filters = list(primary.filters)
+        overlap = timedelta(minutes=self.org.rentmanager.incremental_overlap_minutes)
         if since is not None:
-            overlap = timedelta(minutes=self.org.rentmanager.incremental_overlap_minutes)
             filters.append((primary.cursor, "ge", since - overlap))
+        read_start = clock.utcnow()
         strip = tuple(r.explode for r in stream.riders if r.explode)
         totals = {e.name: LandResult() for e in targets}
         seen: dict[str, set[int]] = {e.name: set() for e in targets}
@@ -459,7 +501,8 @@ class OrgSync:
                         _fill(report, totals[entity.name], stats, time.monotonic() - t0)
                         continue
                     self.lander.resolve_vanished_rejections(entity, location_id, seen[entity.name])
-                watermark = totals[primary.name].max_update_date if primary.name in totals else carrier_max
+                newest = totals[primary.name].max_update_date if primary.name in totals else carrier_max
+                watermark = _next_watermark(newest, read_start, overlap)
                 ops.advance_watermark(
                     self.engine, org_id=self.org.id, location_id=location_id, entity=entity.name,
                     watermark=watermark if entity.incremental or entity.via else None, mode=stream_mode,
@@ -535,6 +578,21 @@ class OrgSync:
 def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
     for i in range(0, len(values), size):
         yield values[i:i + size]
+
+
+def _next_watermark(newest: datetime | None, read_start: datetime, overlap: timedelta) -> datetime | None:
+    """The watermark after a complete read: the next incremental run asks for `cursor ≥ watermark − overlap`.
+
+    The overlap is there for saves Rent Manager had not committed when the read began: such a save carries an
+    UpdateDate at most `overlap` before the read's start. So the next run must look back to the older of the newest
+    change seen and the read's start minus the overlap — and no further: a watermark of `newest` alone would make
+    every run re-read all changes of the `overlap` before the newest one, however long ago they were made.
+    Nothing seen: the watermark does not move (the read's start on this machine's clock proves nothing about Rent
+    Manager's clock, the newest change seen does).
+    """
+    if newest is None:
+        return None
+    return min(newest + overlap, read_start)
 
 
 def _max_cursor(page: list[dict], cursor: str, client: RentManagerClient, current: datetime | None) -> datetime | None:

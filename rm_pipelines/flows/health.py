@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from .. import clock, health
 from ..orgs import Org
+from ..rentmanager.catalog import ENTITIES
 from ..warehouse import health_reads as reads
 
 WINDOW = timedelta(days=30)
@@ -46,9 +47,13 @@ def org_health(engine: Engine, org: Org, *, now: datetime | None = None) -> heal
     ticks = scheduled_ticks(crons, tz, max(since, first), now) if first else []
     webhooks = reads.webhook_backlog(engine, org.id)
     outbox = reads.outbox_backlog(engine, org.id)
+    keyscan = _interval(org.schedules.keyscan, tz, now)
+    udf_interval = ({e.name: keyscan for e in ENTITIES if e.udf}
+                    if keyscan and org.rentmanager.udf_refresh == "nightly" else {})
     figures = health.HealthFigures(
         org_id=org.id, now=now, incremental_interval=_interval(org.schedules.incremental, tz, now),
         runs=runs, scheduled_ticks=ticks, entity_last_success=reads.entity_last_success(engine, org.id),
+        entity_interval=udf_interval,
         dq_scores=reads.dq_scores(engine, org.id, since), quarantine_open=reads.quarantine_open(engine, org.id),
         webhook_backlog=webhooks[0], webhook_oldest_pending=webhooks[1],
         outbox_pending=outbox[0], outbox_oldest_pending=outbox[1],

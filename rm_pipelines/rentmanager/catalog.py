@@ -9,6 +9,9 @@ generated from these rows; adding an entity means adding a row.
   UserDefinedValues of every tenant); `parent_key` names the parent's key kept with each row.
 - `via`: the rows arrive inside another entity's stream (e.g. Allocations inside Payments) and cost no
   request of their own; they follow that entity's cursor.
+- `udf`: UDF values. Their changes do not reliably move the parent's UpdateDate and they have no cursor of their
+  own, so they are read in full on the org's `rentmanager.udf_refresh` cadence (by default with the daily key
+  scan, not on every incremental run); a webhook event on the parent refreshes that parent's values at once.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Entity:
     parent_key: str | None = None
     explode: str | None = None
     via: str | None = None
+    udf: bool = False
 
     @property
     def incremental(self) -> bool:
@@ -59,6 +63,7 @@ def _udfs(name: str, parent: str, path: str, parent_key: str) -> Entity:
         parent=parent,
         parent_key=parent_key,
         explode="UserDefinedValues",
+        udf=True,
     )
 
 

@@ -272,6 +272,14 @@ def get_watermark(engine: Engine, org_id: str, location_id: int, entity: str) ->
     return _aware(value)
 
 
+def synced_entities(engine: Engine, org_id: str, location_id: int) -> set[str]:
+    """The entities of an org's location that completed at least one sync."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(sync_state.c.entity).where(
+            and_(sync_state.c.org_id == org_id, sync_state.c.location_id == location_id))).scalars().all()
+    return set(rows)
+
+
 def get_sync_state(engine: Engine, org_id: str) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(select(sync_state).where(sync_state.c.org_id == org_id)).mappings().all()
