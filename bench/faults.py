@@ -3,7 +3,10 @@
 For each fault: a fresh SQLite warehouse gets a clean full sync, the fault is switched on over the admin API, and
 a second full sync runs. Prints one JSON object per fault: whether the run succeeded, its errors, requests,
 retries, 429s, seconds, keys flagged deleted and keys confirmed present, and — the point — whether rm_raw's live
-rows still equal the sandbox's for every entity (`lost` lists any entity that does not). Example:
+rows still equal the sandbox's for every entity: `lost` lists entities with fewer live rows than Rent Manager
+holds (rows lost: must stay empty), `stale` entities with more (rows deleted in Rent Manager during the walk,
+which a full sync reads before their delete and the next full sync or key scan flags). When either is not empty,
+one more clean full sync runs and `equal_after_next_sync` says whether rm_raw then equals the sandbox. Example:
 
     python bench/faults.py --units 1000
     python bench/faults.py --units 1000 --faults short_page not_found_page
@@ -82,15 +85,16 @@ def run_fault(url: str, name: str, spec: dict, work: Path) -> dict:
     _admin(url, "faults", {"reset": True})
     _admin(url, "config", {"total_results_header": True})
     counts = _admin(url, "state")["counts"]
-    lost = []
+    differences = _differences(engine, counts)
+    stale = [d for d in differences if d["rm_raw_live"] > d["sandbox"]]
+    lost = [d for d in differences if d["rm_raw_live"] < d["sandbox"]]
     with engine.connect() as conn:
-        for entity, collection in COLLECTIONS.items():
-            live = conn.execute(text(f"SELECT count(*) FROM rm_raw.{entity} WHERE org_id = 'bench' "
-                                     "AND deleted_at IS NULL")).scalar_one()
-            if live != counts.get(collection):
-                lost.append({"entity": entity, "rm_raw_live": live, "sandbox": counts.get(collection)})
         status = conn.execute(text("SELECT status FROM ops.sync_runs WHERE run_id = :r"),
                               {"r": f"fault-{name}"}).scalar_one()
+    equal_after_next = None
+    if lost or stale:
+        _sync(org, engine, registry, f"after-{name}")
+        equal_after_next = not _differences(engine, counts)
     engine.dispose()
     return {
         "fault": name,
@@ -103,8 +107,23 @@ def run_fault(url: str, name: str, spec: dict, work: Path) -> dict:
         "seconds": round(seconds, 2),
         "flagged_deleted": sum(r.marked_deleted for r in report.entities.values()),
         "confirmed_present": sum(r.confirmed_present for r in report.entities.values()),
-        "lost": lost,  # entities whose live rm_raw rows differ from the sandbox after the run
+        "lost": lost,  # entities with fewer live rm_raw rows than the sandbox after the run
+        "stale": stale,  # entities with more: deleted during the walk, flagged by the next full sync
+        "equal_after_next_sync": equal_after_next,
     }
+
+
+def _differences(engine, counts: dict[str, int]) -> list[dict]:  # noqa: ANN001
+    from sqlalchemy import text
+
+    out = []
+    with engine.connect() as conn:
+        for entity, collection in COLLECTIONS.items():
+            live = conn.execute(text(f"SELECT count(*) FROM rm_raw.{entity} WHERE org_id = 'bench' "
+                                     "AND deleted_at IS NULL")).scalar_one()
+            if live != counts.get(collection):
+                out.append({"entity": entity, "rm_raw_live": live, "sandbox": counts.get(collection)})
+    return out
 
 
 def main() -> None:
