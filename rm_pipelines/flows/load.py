@@ -215,7 +215,12 @@ class _Pipeline:
 
     Database drivers release the GIL while the server works, so validation/mapping of chunk N+1 overlaps
     the writes of chunk N. At most `depth` batches are in flight; the first error is raised by `flush()`
-    (or the next `submit()`)."""
+    (or the next `submit()`).
+
+    `depth` 0 applies each batch at once in the calling thread (SQLite): the server is in-process and the driver
+    takes the interpreter lock back after every statement step, so a writer thread would wait for the lock while
+    the next chunk is prepared rather than work beside it — measured, the threaded writes took longer than
+    preparing and writing one chunk after the other."""
 
     def __init__(self, depth: int = 2) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="estatecore-writer")
@@ -223,6 +228,9 @@ class _Pipeline:
         self._depth = depth
 
     def submit(self, fn) -> None:  # noqa: ANN001
+        if self._depth == 0:
+            fn()
+            return
         while len(self._pending) >= self._depth:
             self._pending.popleft().result()
         self._pending.append(self._pool.submit(fn))
@@ -279,7 +287,7 @@ class _Loader:
         self.now_canon = self.now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
         self.ph = "?" if self.sqlite else "%s"
         self.qt = spec.name if self.sqlite else f"estatecore.{spec.name}"
-        self.writer = _Pipeline()
+        self.writer = _Pipeline(0 if self.sqlite else 2)  # SQLite: applied in this thread (see _Pipeline)
         self._read_conn: Any = None
         self._read_lock = threading.Lock()
 
@@ -505,7 +513,16 @@ class _Loader:
         insert_rows(conn, "ops.audit_log", AUDIT_COLUMNS, AUDIT_KINDS, rows)
 
     def audit_inserts(self, conn: Any, table: str, location_id: int, keys: list[str]) -> None:
-        """One `insert` audit row per new key (column-wise: first loads write many)."""
+        """One `insert` audit row per new key (first loads write many). SQLite: one statement for the batch, the
+        keys passed as one JSON array that SQLite expands itself (`json_each`), so no row is bound in Python."""
+        if not keys:
+            return
+        if self.sqlite:
+            conn.exec_driver_sql(
+                f"INSERT INTO ops.audit_log ({', '.join(AUDIT_COLUMNS)}) "
+                f"SELECT ?, ?, ?, CAST(value AS TEXT), 'insert', NULL, ?, ? FROM json_each(?) ORDER BY key",
+                (self.org.id, table, location_id, self.run_id, self.now_canon, orjson.dumps(keys).decode()))
+            return
         cols = [Const(self.org.id), Const(table), Const(location_id), keys, Const("insert"), Const(None),
                 Const(self.run_id), Const(self.now_canon)]
         insert_columns(conn, "ops.audit_log", AUDIT_COLUMNS, AUDIT_KINDS, cols, len(keys))
