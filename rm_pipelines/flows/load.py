@@ -40,6 +40,7 @@ from collections import Counter, defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import repeat
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -273,6 +274,7 @@ class _Loader:
         self.dialect = engine.dialect.name
         self.sqlite = self.dialect == "sqlite"
         self.mapping: TableMapping = mapping_for(org, spec.name, known_fields)
+        self._mappings: dict[str, TableMapping] = {spec.name: self.mapping}
         self.version = self.mapping.version
         if spec.kind == "udf":
             self.version = hashlib.blake2b(f"{self.version}|{udf_mapping_version(org, known_fields)}".encode(),
@@ -292,6 +294,13 @@ class _Loader:
         self._read_lock = threading.Lock()
 
     # ------------------------------------------------------------------------------------------ helpers
+    def mapping_of(self, table: str) -> TableMapping:
+        """The org's compiled mapping of another table, looked up once per load (not once per batch)."""
+        found = self._mappings.get(table)
+        if found is None:
+            found = self._mappings[table] = mapping_for(self.org, table, known_fields)
+        return found
+
     @property
     def keyring(self) -> Keyring:
         if self._keyring is None:
@@ -867,8 +876,9 @@ class _Source:
         keep: list[tuple] = []
         quarantine: list[tuple[tuple, dict | None, str, list[str]]] = []
         loads = orjson.loads
+        texts = [row[3] for row in live]
         try:  # the whole chunk at C speed; a bad payload sends the chunk through the row-by-row path below
-            stored = list(map(loads, [row[3] for row in live]))
+            stored = list(map(loads, texts))
             keep = live if set(map(type, stored)) <= {dict} else []
         except orjson.JSONDecodeError:
             keep = []
@@ -888,7 +898,8 @@ class _Source:
         records = stored
         if self.raw_sensitive or self.parent_type:  # encrypted values in the payload: decrypted for the gate
             records = [reveal_raw(self.source, rec, L.keyring) if _has_encrypted(rec) else rec for rec in stored]
-        if any(_NUL_ESCAPE in row[3] for row in keep):  # JSON writes U+0000 as this escape: rare, found at C speed
+        if any(map(str.__contains__, texts if keep is live else [row[3] for row in keep], repeat(_NUL_ESCAPE))):
+            # JSON writes U+0000 as this escape: rare, looked for at C speed
             records = self._without_nul(keep, records)
         if self.spec.source_filter and records:
             fld, want = self.spec.source_filter
@@ -1268,7 +1279,7 @@ class _Source:
         if parent_table is None:
             return
         pspec = T.get(parent_table)
-        pmap = mapping_for(L.org, parent_table, known_fields)
+        pmap = L.mapping_of(parent_table)
         rules = pmap.udf_by_name()
         targets = [c.name for c in pspec.udf_columns]
         if not targets:
