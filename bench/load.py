@@ -6,12 +6,20 @@ Scenarios (each runs in a fresh process so its peak RSS is its own):
   rm_raw, then loaded three times: the first load, an all-unchanged full reload (keys and hashes only) and an
   all-unchanged incremental reload. Targets: ≥ 50,000 rows/s first load on PostgreSQL, ≥ 20,000 rows/s on
   SQLite, unchanged reload ≥ 3× faster than the first load.
+* `entity`: one large entity, Charges, from the N-unit sandbox (default 7,000 units: about 210,000 charges;
+  `--entity-units` for quick runs). Its parents (properties, residents, charge types) are extracted and loaded
+  first (not timed); then, in the same process, the raw extraction of Charges into rm_raw and the typed EstateCore
+  load of the same rows (validate + map + upsert + audit) are timed, and their ratio printed. Target: the load
+  takes no longer than the extraction (ratio ≤ 1.0) on SQLite and on PostgreSQL, with every raw row loaded or
+  quarantined (the EstateCore key set equals rm_raw's).
 * `e2e`: the N-unit sandbox (default 30,000) with no rate limit: extract every entity (OrgSync, full) into
   rm_raw, then validate and load every EstateCore table. Target: under 6 minutes, peak RSS under 1.5 GB.
 
     python bench/load.py                               # upsert on sqlite + postgresql, e2e 30,000 units on sqlite
     python bench/load.py --scenarios upsert --rows 200000 --dialects sqlite
     python bench/load.py --scenarios e2e --units 5000 --dialects postgresql
+    python bench/load.py --scenarios entity                           # charges, 7,000 units, sqlite + postgresql
+    python bench/load.py --scenarios entity --entity-units 2000 --dialects sqlite
 
 PostgreSQL: RM_PIPELINES_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test) is the admin
 URL; a scratch database is created and dropped per scenario.
@@ -204,6 +212,83 @@ def scenario_e2e(dialect: str, units: int, url: str, work: Path) -> dict:
     }
 
 
+# ------------------------------------------------------------------------------------------------ entity
+
+
+def scenario_entity(dialect: str, units: int, url: str, work: Path, entity: str = "charges") -> dict:
+    from rm_pipelines.defs.resources import RentManagerResource
+    from rm_pipelines.flows.extract import OrgSync
+    from rm_pipelines.flows.load import load_table
+    from rm_pipelines.orgs import load_registry
+    from rm_pipelines.rentmanager.catalog import get as get_entity
+    from rm_pipelines.warehouse import tables as T
+    from rm_pipelines.warehouse.db import create_warehouse_engine
+    from rm_pipelines.warehouse.raw import ensure_schema
+
+    registry = bench_registry(work, url)
+    table = T.tables_for_entity(entity)[0]
+
+    def ancestors(name: str, acc: set[str]) -> set[str]:
+        for parent in T.get(name).parents:
+            acc.add(parent)
+            ancestors(parent, acc)
+        return acc
+
+    parents = T.load_order(sorted(ancestors(table, set())))
+    parent_entities = sorted({s for t in parents for s in T.get(t).sources})
+    with database(dialect, work) as db_url:
+        engine = create_warehouse_engine(db_url)
+        ensure_schema(engine)
+        org = load_registry(registry).get("bench")
+        opener = RentManagerResource(orgs_file=str(registry)).open_client
+        t0 = time.monotonic()
+        setup = OrgSync(org, engine, opener, run_id="bench-setup").run(parent_entities, mode="full")
+        for name in parents:
+            load_table(engine, org=org, table=name, run_id="bench-setup", mode="full")
+        setup_s = time.monotonic() - t0
+
+        t0 = time.monotonic()
+        report = OrgSync(org, engine, opener, run_id="bench").run([entity], mode="full")
+        extract_s = time.monotonic() - t0
+        raw_rows = report.entities[entity].rows if entity in report.entities else \
+            sum(r.rows for r in report.entities.values())
+        t0 = time.monotonic()
+        load = load_table(engine, org=org, table=table, run_id="bench", mode="incremental")
+        load_s = time.monotonic() - t0
+        t0 = time.monotonic()
+        again = load_table(engine, org=org, table=table, run_id="bench-reload", mode="full")
+        reload_s = time.monotonic() - t0
+
+        raw_table = get_entity(entity).raw_table
+        qt = table if dialect == "sqlite" else f"estatecore.{table}"
+        with engine.connect() as conn:
+            raw_keys = {k for (k,) in conn.exec_driver_sql(
+                f"SELECT rm_id FROM rm_raw.{raw_table} WHERE org_id = 'bench' AND deleted_at IS NULL")}
+            ec_keys = {k for (k,) in conn.exec_driver_sql(
+                f"SELECT rm_id FROM {qt} WHERE org_id = 'bench' AND deleted_at IS NULL")}
+            q_keys = {int(k) for (k,) in conn.exec_driver_sql(
+                "SELECT rm_key FROM ops.quarantine WHERE org_id = 'bench' AND table_name = "
+                + ("?" if dialect == "sqlite" else "%s") + " AND resolved_at IS NULL", (table,))}
+            audits = conn.exec_driver_sql(
+                "SELECT count(*) FROM ops.audit_log WHERE org_id = 'bench' AND run_id = 'bench' AND table_name = "
+                + ("?" if dialect == "sqlite" else "%s"), (table,)).scalar_one()
+        engine.dispose()
+    return {
+        "scenario": "entity", "dialect": dialect, "units": units, "entity": entity, "table": table,
+        "extract_ok": report.ok and setup.ok, "raw_rows": raw_rows, "requests": report.requests,
+        "setup_seconds": round(setup_s, 1),
+        "extract_seconds": round(extract_s, 2),
+        "load_seconds": round(load_s, 2),
+        "load_to_extract_ratio": round(load_s / extract_s, 2),
+        "meets_target": load_s <= extract_s,
+        "inserted": load.inserted, "quarantined": load.quarantined, "audit_rows": audits,
+        "nothing_lost": raw_keys == (ec_keys | q_keys) and not (ec_keys & q_keys),
+        "unchanged_full_reload": {"seconds": round(reload_s, 2), "unchanged": again.unchanged,
+                                  "updated": again.updated},
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
 # ------------------------------------------------------------------------------------------------ main
 
 
@@ -212,6 +297,8 @@ def _child(spec: dict) -> dict:
     work = Path(spec["work"])
     if spec["scenario"] == "upsert":
         return scenario_upsert(spec["dialect"], spec["rows"], work)
+    if spec["scenario"] == "entity":
+        return scenario_entity(spec["dialect"], spec["units"], spec["url"], work)
     return scenario_e2e(spec["dialect"], spec["units"], spec["url"], work)
 
 
@@ -225,10 +312,12 @@ def _run(spec: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenarios", nargs="+", default=["upsert", "e2e"], choices=["upsert", "e2e"])
+    parser.add_argument("--scenarios", nargs="+", default=["upsert", "e2e"], choices=["upsert", "entity", "e2e"])
     parser.add_argument("--dialects", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     parser.add_argument("--rows", type=int, default=1_000_000, help="ledger rows for the upsert scenario")
     parser.add_argument("--units", type=int, default=30_000, help="sandbox size for the e2e scenario")
+    parser.add_argument("--entity-units", type=int, default=7_000,
+                        help="sandbox size for the entity scenario (7,000 units: about 210,000 charges)")
     parser.add_argument("--e2e-dialects", nargs="+", default=None, help="dialects for e2e (default: sqlite)")
     parser.add_argument("--state-dir", type=Path, help="keep sandbox portfolios here between runs (default: a temp dir)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -244,6 +333,20 @@ def main() -> None:
                 d.mkdir()
                 print(json.dumps(_run({"scenario": "upsert", "dialect": dialect, "rows": args.rows, "work": str(d)})),
                       flush=True)
+        if "entity" in args.scenarios:
+            state_dir = args.state_dir or work
+            state_dir.mkdir(parents=True, exist_ok=True)
+            proc, url, started = start_sandbox(args.entity_units, state_dir)
+            try:
+                for dialect in args.dialects:
+                    d = work / f"entity-{dialect}"
+                    d.mkdir()
+                    result = _run({"scenario": "entity", "dialect": dialect, "units": args.entity_units, "url": url,
+                                   "work": str(d)})
+                    result["sandbox_start_seconds"] = round(started, 1)
+                    print(json.dumps(result), flush=True)
+            finally:
+                stop_sandbox(proc)
         if "e2e" in args.scenarios:
             state_dir = args.state_dir or work
             state_dir.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ Values of sensitive fields never appear in the reasons (they are masked).
 from __future__ import annotations
 
 import functools
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -96,11 +97,29 @@ def type_frame(entity: str, frame: pd.DataFrame, failures: dict[object, list[str
     return out, failures
 
 
-def _parent_check(table: str, keys: np.ndarray) -> pa.Check:
+_page = threading.local()  # the parent keys of the page being validated in this thread, by field
+
+
+def _parent_check(table: str, fld: str) -> pa.Check:
     def present(s: pd.Series) -> pd.Series:
-        return s.isna() | s.isin(keys)
+        return s.isna() | s.isin(_page.parent_keys[fld])
 
     return pa.Check(present, name=f"parent_present({table})")
+
+
+@functools.lru_cache(maxsize=None)
+def _gate_schema_with_parents(entity: str, parents: tuple[tuple[str, str], ...]) -> pa.DataFrameSchema:
+    """The gate schema plus one `parent_present(<table>)` check per (field, parent table), built once per entity:
+    the checks read the keys of the page being validated (`_page`), so pages share the schema instead of each
+    copying it to add their own checks."""
+    schema = _gate_schema(entity)
+    for fld, table in parents:
+        if fld in schema.columns:
+            col = schema.columns[fld]
+            schema = schema.update_column(fld, checks=[*col.checks, _parent_check(table, fld)])
+        else:
+            schema = schema.add_columns({fld: pa.Column("Int64", nullable=True, checks=[_parent_check(table, fld)])})
+    return schema
 
 
 def validate_page(
@@ -116,17 +135,15 @@ def validate_page(
     """
     sensitive = sensitive if sensitive is not None else raw_sensitive_fields(entity)
     typed, failures = type_frame(entity, frame, sensitive=sensitive)
-    schema = _gate_schema(entity)
-    for fld, (table, keys) in (parents or {}).items():
-        if fld in schema.columns:
-            col = schema.columns[fld]
-            schema = schema.update_column(fld, checks=[*col.checks, _parent_check(table, keys)])
-        else:
-            schema = schema.add_columns({fld: pa.Column("Int64", nullable=True, checks=[_parent_check(table, keys)])})
+    parents = parents or {}
+    schema = _gate_schema_with_parents(entity, tuple((fld, table) for fld, (table, _) in parents.items()))
+    _page.parent_keys = {fld: keys for fld, (_, keys) in parents.items()}
     try:
         schema.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
         _collect(exc.failure_cases, typed, failures, sensitive)
+    finally:
+        _page.parent_keys = {}
     return PageResult(typed, dict(failures))
 
 

@@ -8,6 +8,7 @@ does `raw.ensure_schema()` (the demo and every engine the Dagster resource opens
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -34,7 +35,10 @@ def _config():  # noqa: ANN202
     return cfg
 
 
+@functools.lru_cache(maxsize=1)
 def head_revision() -> str:
+    """The latest revision of the migrations shipped in the package (read once per process: every load asks, through
+    `upgrade`, and reading the scripts directory costs tens of milliseconds)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_config()).get_current_head() or ""

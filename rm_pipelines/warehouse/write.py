@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -27,6 +27,8 @@ from typing import Any
 from . import tables as T
 
 STAGE_PREFIX = "_stage_"
+SQLITE_MAX_PARAMS = 32_766  # SQLITE_MAX_VARIABLE_NUMBER of SQLite ≥ 3.32
+SQLITE_ROWS_PER_STATEMENT = 500  # multi-row VALUES: one statement step (and one GIL release) per 500 rows
 PG_TYPES = {"int": "bigint", "bigint": "bigint", "money": "numeric", "decimal": "numeric", "text": "text",
             "json": "text", "date": "date", "datetime": "timestamptz", "bool": "boolean"}  # by storage kind
 
@@ -227,7 +229,12 @@ class Writer:
         if not new.n:
             return None
         if self.dialect == "sqlite":
-            self._sqlite_upsert(new.columns, new.rows if new.rows is not None else list(rows_of(new.cols, new.n)))
+            if new.rows is None:
+                new.rows = list(zip(*new.varying_cols())) if new.varying else [()] * new.n
+            # the constant columns are literals of the statement: only the varying ones are bound, row by row
+            template = "(" + ", ".join(sqlite_literal(col.value) if isinstance(col, Const) else "?"
+                                       for col in new.cols) + ")"
+            self._sqlite_upsert(new.columns, new.rows, template)
             return None
         stage = self._stage(new.varying, f"{STAGE_PREFIX}new_{self.table}")
         names = ", ".join(f'"{c}"' for c in new.varying)
@@ -248,13 +255,12 @@ class Writer:
         self._merge(new.columns, stage, exprs, params)
         return stage
 
-    def _sqlite_upsert(self, columns: Sequence[str], rows: list[tuple]) -> None:
+    def _sqlite_upsert(self, columns: Sequence[str], rows: list[tuple], template: str | None = None) -> None:
         updates = [c for c in columns if c not in self.key and c != "created_at"]
-        cols = ", ".join(columns)
-        ph = ", ".join("?" * len(columns))
         sets = ", ".join(f"{c} = excluded.{c}" for c in updates)
-        self.conn.exec_driver_sql(f"INSERT INTO {self.qualified} ({cols}) VALUES ({ph}) "
-                                  f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {sets}", rows)
+        sqlite_values(self.conn, f"INSERT INTO {self.qualified} ({', '.join(columns)}) VALUES",
+                      f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {sets}",
+                      template or "(" + ", ".join("?" * len(columns)) + ")", rows)
 
     def _stage(self, columns: Sequence[str], stage: str) -> str:
         """An empty temporary table with these columns of the target (dropped at commit)."""
@@ -319,7 +325,7 @@ class NewRows:
     n: int
     varying: list[str] = field(default_factory=list)  # columns that are not Const (what COPY carries)
     copy_blocks: list[str] | None = None  # PostgreSQL: the varying columns as COPY text
-    rows: list[tuple] | None = None  # SQLite: parameter tuples
+    rows: list[tuple] | None = None  # SQLite: parameter tuples of the varying columns
 
     def column(self, name: str) -> Any:
         col = self.cols[self.columns.index(name)]
@@ -333,7 +339,8 @@ def new_rows(dialect: str, columns: Sequence[str], kinds: dict[str, str], cols: 
     """Prepare rows with new keys for `Writer.insert_new` (`kinds`: storage kind per column)."""
     new = NewRows(tuple(columns), list(cols), n, [c for c, col in zip(columns, cols) if not isinstance(col, Const)])
     if dialect == "sqlite":
-        new.rows = list(rows_of(cols, n))
+        # the varying columns only (the constants are literals of the statement)
+        new.rows = list(zip(*new.varying_cols())) if new.varying else [()] * n
     else:
         new.copy_blocks = list(copy_lines([kinds[c] for c in new.varying], new.varying_cols(), n))
     return new
@@ -368,14 +375,47 @@ def copy_rows(conn: Any, table: str, columns: Sequence[str], kinds: Sequence[str
     copy_columns(conn, table, columns, kinds, cols, len(rows))
 
 
+def sqlite_literal(value: Any) -> str:
+    """A constant as an SQLite literal (NULL, integer, or quoted text)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("a text constant cannot hold NUL")
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQLite literal for {type(value).__name__}")
+
+
+def sqlite_values(conn: Any, head: str, tail: str, template: str, rows: Sequence[tuple]) -> None:
+    """`<head> (?, …), (?, …), … <tail>` for every row, SQLite: up to 500 rows per statement (executemany), so the
+    statement is stepped — and the interpreter lock released and taken back — once per group rather than once per
+    row: less time in the driver, and no row-by-row wait for the lock while another thread computes. The same
+    rows in the same order as one row per statement."""
+    if not rows:
+        return
+    one = template  # "(?, ?, …)": one row, the parameters of one tuple
+    group = max(1, min(SQLITE_ROWS_PER_STATEMENT, SQLITE_MAX_PARAMS // max(one.count("?"), 1)))
+    full = len(rows) // group * group
+    if full:
+        flat = chain.from_iterable
+        params = [tuple(flat(rows[i:i + group])) for i in range(0, full, group)]
+        conn.exec_driver_sql(f"{head} {', '.join([one] * group)} {tail}", params)
+    if full < len(rows):
+        conn.exec_driver_sql(f"{head} {one} {tail}", list(rows[full:]))
+
+
 def insert_columns(conn: Any, qualified_table: str, columns: Sequence[str], kinds: Sequence[str],
                    cols: Sequence[Any], n: int) -> None:
     """Append column-wise rows (canonical values, `Const` columns): COPY on PostgreSQL, executemany on SQLite."""
     if not n:
         return
     if conn.dialect.name == "sqlite":
-        ph = ", ".join("?" * len(columns))
-        conn.exec_driver_sql(f"INSERT INTO {qualified_table} ({', '.join(columns)}) VALUES ({ph})", list(rows_of(cols, n)))
+        sqlite_values(conn, f"INSERT INTO {qualified_table} ({', '.join(columns)}) VALUES", "",
+                      "(" + ", ".join("?" * len(columns)) + ")", list(rows_of(cols, n)))
         return
     copy_columns(conn, qualified_table, columns, kinds, cols, n)
 
@@ -386,8 +426,8 @@ def insert_rows(conn: Any, qualified_table: str, columns: Sequence[str], kinds: 
     if not rows:
         return
     if conn.dialect.name == "sqlite":
-        ph = ", ".join("?" * len(columns))
-        conn.exec_driver_sql(f"INSERT INTO {qualified_table} ({', '.join(columns)}) VALUES ({ph})", rows)
+        sqlite_values(conn, f"INSERT INTO {qualified_table} ({', '.join(columns)}) VALUES", "",
+                      "(" + ", ".join("?" * len(columns)) + ")", rows)
         return
     copy_rows(conn, qualified_table, columns, kinds, rows)
 

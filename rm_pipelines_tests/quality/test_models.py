@@ -105,6 +105,18 @@ def test_validation_is_vectorised_over_whole_pages():
     assert seconds < 15, f"{n} rows took {seconds:.1f}s — validation must not go row by row"
 
 
+def test_each_page_is_checked_against_its_own_parent_keys():
+    """Pages share one gate schema per entity; the parent-presence check still uses the keys given with each page."""
+    frame = pd.DataFrame([{"ContactID": 1, "ParentID": 10, "ParentType": "Tenant"},
+                          {"ContactID": 2, "ParentID": 11, "ParentType": "Tenant"}])
+    first = validate_page("contacts", frame, parents={"ParentID": ("residents", np.array([10]))}).failures
+    second = validate_page("contacts", frame, parents={"ParentID": ("residents", np.array([11]))}).failures
+    both = validate_page("contacts", frame, parents={"ParentID": ("residents", np.array([10, 11]))}).failures
+    assert list(first) == [1] and any("parent_present(residents)" in r for r in first[1])
+    assert list(second) == [0] and any("parent_present(residents)" in r for r in second[0])
+    assert both == {} and validate_page("contacts", frame).failures == {}
+
+
 @pytest.mark.parametrize("entity", sorted({e.name for e in ENTITIES}))
 def test_empty_pages_validate(entity):
     assert validate_page(entity, pd.DataFrame()).failures == {}

@@ -42,6 +42,15 @@ def test_first_load_is_complete_and_a_second_run_changes_nothing(engine, org, po
     audits_1 = len(ops.audit_rows(engine, "acme", run_id="run-1"))
     assert audits_1 == sum(r.inserted for r in first.values()) + sum(
         n for r in first.values() for n in r.typed_attribute_updates.values())
+    # one `insert` entry per stored row, naming its key (UDF values: `<parent type>/<key>`), at the load's time
+    inserts = [(a["table_name"], a["rm_key"], a["location_id"], a["changed"])
+               for a in ops.audit_rows(engine, "acme", run_id="run-1") if a["action"] == "insert"]
+    assert len(inserts) == len(set(inserts)) == sum(r.inserted for r in first.values())
+    assert {(loc, changed) for _, _, loc, changed in inserts} == {(1, None)}
+    for name in [*ENTITY_TABLES, "udf_values"]:
+        key = "parent_type || '/' || rm_id" if name == "udf_values" else "rm_id"
+        stored = {str(k) for (k,) in rows(engine, f"SELECT {key} FROM {tn(engine, name)} WHERE org_id = 'acme'")}
+        assert {k for t, k, _, _ in inserts if t == name} == stored, name
 
     for mode in ("incremental", "full"):
         again = load_all(engine, org=org, run_id=f"run-2-{mode}", mode=mode)

@@ -101,3 +101,21 @@ def test_timestamps_stay_utc_whatever_the_session_time_zone(pg_url):
         assert [canon_from_db("datetime", v) for v in stamps] == [NOW] * 4
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("count", [1, 499, 500, 501, 1_234])
+def test_grouped_upserts_write_every_row_once_with_its_own_values(engine, count):
+    """SQLite writes several rows per statement: every row arrives with its own values whatever the remainder of
+    the grouping, and an upsert of existing keys updates exactly those rows."""
+    plan, new = _new(engine, [(k, f"C{k}", f"d{k}", k * 100, k % 2 == 0, None, NOW) for k in range(1, count + 1)])
+    with engine.begin() as conn:
+        w = Writer(conn, "charge_types", plan.storage, plan.spec.key)
+        w.insert_new(new)
+        again = [(k, f"C{k}", "second", 7, None, None, NOW) for k in sorted({1, count})]
+        _, rows = _new(engine, again, run_id="r2")
+        w.upsert(plan.write_columns, list(zip(*[[c.value] * rows.n if isinstance(c, Const) else c for c in rows.cols])))
+    stored = _stored(engine, plan)
+    assert sorted(stored) == list(range(1, count + 1))
+    assert stored[1][1:3] == stored[count][1:3] == ("second", 7)
+    for k in range(2, count):
+        assert stored[k][:3] == (f"C{k}", f"d{k}", k * 100), k
