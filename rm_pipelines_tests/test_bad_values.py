@@ -205,7 +205,7 @@ def test_a_udf_value_its_attribute_cannot_take_is_quarantined_and_the_attribute_
 
     sandbox.store.upsert("UserDefinedValues", [{**income, "Value": "lots"}, {**effective, "Value": "31/31/2026"},
                                                {**other, "Value": "-99,999"}])
-    assert wh.sync(PORTFOLIO).ok
+    assert wh.sync(PORTFOLIO, udf_refresh="every_run").ok  # UDF values read on every run, not nightly
     loads = wh.load(PORTFOLIO_TABLES)
     assert loads["udf_values"].quarantined == 3
     reasons = {q["rm_key"]: q["reasons"] for q in wh.quarantine("tenant_udfs")}
@@ -225,7 +225,7 @@ def test_a_udf_value_its_attribute_cannot_take_is_quarantined_and_the_attribute_
 
     # a valid value arrives: it loads, its quarantine closes, the attribute follows (audited)
     sandbox.store.upsert("UserDefinedValues", [{**income, "Value": "41,250.00"}])
-    assert wh.sync(PORTFOLIO).ok
+    assert wh.sync(PORTFOLIO, udf_refresh="every_run").ok
     assert wh.load(PORTFOLIO_TABLES)["udf_values"].typed_attribute_updates == {"residents": 1}
     assert _resident(wh, income["ParentID"]) == [Decimal("41250.00"), before[1]]
     assert {q["rm_key"] for q in wh.quarantine("tenant_udfs")} == {str(effective["UserDefinedValueID"]),
