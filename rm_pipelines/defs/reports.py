@@ -119,10 +119,13 @@ MONTHLY = [dg.AssetKey(k.asset_key) for k in KINDS if k.cadence == "monthly"]
 ANNUAL = [dg.AssetKey(k.asset_key) for k in KINDS if k.cadence == "annual"]
 monthly_reports_job = dg.define_asset_job("monthly_reports", selection=dg.AssetSelection.assets(*MONTHLY),
                                           description="Rent rolls, Form 8823 reports and the portfolio summary of "
-                                                      "one org for one month.")
+                                                      "one org for one month, and the specialised products' monthly "
+                                                      "reports (HOA delinquency and violation notices, student "
+                                                      "pre-lease, asset-management performance).")
 annual_reports_job = dg.define_asset_job("annual_reports", selection=dg.AssetSelection.assets(*ANNUAL),
                                          description="The annual packages (AOC, 8609-A, 8703, HOME, RD, tenant "
-                                                     "data) of one org for one year.")
+                                                     "data) of one org for one year, and the year's CAM "
+                                                     "reconciliation and percentage rent statements.")
 
 
 def _orgs(context) -> list[str]:

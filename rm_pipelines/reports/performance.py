@@ -33,7 +33,8 @@ FIELDS = {
     "physical": ("physical_occupancy", "fraction_pct", "physical occupancy"),
     "economic": ("economic_occupancy", "fraction_pct", "economic occupancy"),
     "gpr": ("gross_potential_rent_cents", "cents", "gross potential rent"),
-    "vacancy": ("vacancy_loss_cents", "cents", "vacancy loss"), "ltl": ("loss_to_lease_cents", "cents", "loss to lease"),
+    "vacancy": ("vacancy_loss_cents", "cents", "vacancy loss"),
+    "ltl": ("loss_to_lease_cents", "cents", "loss to lease"),
     "concessions": ("concessions_cents", "cents", "concessions"), "billed": ("billed_cents", "cents", "billed"),
     "collected": ("collected_cents", "cents", "collected"),
     "collections": ("collections_rate", "fraction_pct", "collections rate"),
@@ -69,7 +70,8 @@ def build(sources: SpecialtySources, period: Period) -> Report | None:
     now = [r for r in rows if r["month"] == month]
     portfolio = next((r for r in now if r["group"] == "portfolio"), None)
     c["portfolio"] = _row(ev, sources, portfolio, KPI_FIELDS) if portfolio else None
-    c["types"] = [_row(ev, sources, r, TABLE_FIELDS) for r in sorted(now, key=lambda r: r["label"]) if r["group"].startswith("type:")]
+    c["types"] = [_row(ev, sources, r, TABLE_FIELDS) for r in sorted(now, key=lambda r: r["label"])
+                  if r["group"].startswith("type:")]
     # Owners are people as often as companies: the report counts their roll-ups but names none (the asset
     # `asset_management/monthly_performance` holds them by owner).
     c["owners"] = sum(1 for r in now if r["group"].startswith("owner:"))
@@ -121,7 +123,8 @@ def build(sources: SpecialtySources, period: Period) -> Report | None:
             if r.get("collections_rate") is not None else "—",
             "delinquent": ev.fig(ref, "delinquent_cents", "cents", "delinquent"),
             "buckets": [ev.fig(bref, b, "cents", f"delinquent {b}") if buckets.get(b) else "—" for b in BUCKETS],
-            "noi": ev.fig(ref, "noi_cents", "cents", "NOI") if r.get("noi_cents") is not None else "no expenses recorded",
+            "noi": (ev.fig(ref, "noi_cents", "cents", "NOI") if r.get("noi_cents") is not None
+                    else "no expenses recorded"),
         })
     c["buckets"] = BUCKETS
     exp = sorted(sources.rows(EXPIRATIONS), key=lambda e: (e["month"], e["property_id"]))

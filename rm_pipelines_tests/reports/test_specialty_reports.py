@@ -186,6 +186,14 @@ def test_performance_report_has_the_month_and_its_charts(planted):
         assert owner not in text
 
 
+def test_rerender_is_byte_identical(planted, tmp_path):
+    engine, _tmp, results = planted
+    from rm_pipelines.flows.render import render
+
+    again = render(engine, ORG, ORG_NAME, "cam_statement", CAM_YEAR, run_id="again", out_dir=tmp_path / "again")
+    assert sorted(f.sha256 for f in again.files) == sorted(f.sha256 for f in results["cam_statement"].files)
+
+
 def test_no_evaluation_no_document(planted):
     engine, tmp, _results = planted
     from rm_pipelines.flows.render import render
@@ -219,7 +227,8 @@ def test_report_asset_depends_on_the_product_and_renders_nothing_without_it(plan
     cam = by_key["cam_statement"]
     assert set(cam.asset_deps[cam.key]) == {dg.AssetKey(["commercial", "cam_reconciliation"])}
     assert set(by_key["performance"].asset_deps[by_key["performance"].key]) == {
-        dg.AssetKey(["asset_management", "monthly_performance"]), dg.AssetKey(["asset_management", "lease_expirations"])}
+        dg.AssetKey(["asset_management", "monthly_performance"]),
+        dg.AssetKey(["asset_management", "lease_expirations"])}
     resources = {"rentmanager": RentManagerResource(orgs_file=str(path)),
                  "warehouse": WarehouseResource(database_url=engine.url.render_as_string(hide_password=False))}
     with dg.instance_for_test() as instance:
