@@ -89,7 +89,11 @@ def stacked(title: str, labels: Sequence[str], series: dict[str, Sequence[int]],
     for i, (name, values) in enumerate(series.items()):
         ax.bar(range(len(labels)), values, bottom=bottom, label=name, color=palette[i % len(palette)])
         bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_xticks(range(len(labels)), labels, rotation=rotate)
+    if rotate:  # many labels (months): every n-th one, turned
+        step = max(1, -(-len(labels) // 7))
+        ax.set_xticks(range(0, len(labels), step), list(labels)[::step], rotation=rotate)
+    else:
+        ax.set_xticks(range(len(labels)), labels)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title(title)

@@ -208,11 +208,8 @@ def test_no_evaluation_no_document(planted):
     assert set(SPECIALTY_KINDS) <= indexed
 
 
-def test_report_asset_depends_on_the_product_and_renders_nothing_without_it(planted, tmp_path, monkeypatch):
-    from rm_pipelines.defs.reports import report_assets
-    from rm_pipelines.defs.resources import RentManagerResource, WarehouseResource
-
-    engine, _tmp, _results = planted
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
     path = tmp_path / "organizations.yaml"
     path.write_text(textwrap.dedent(f"""
         organizations:
@@ -222,6 +219,31 @@ def test_report_asset_depends_on_the_product_and_renders_nothing_without_it(plan
             locations: [{{id: 1, timezone: America/Chicago}}]
     """))
     monkeypatch.setenv("RM_PIPELINES_ORGS", str(path))
+    return path
+
+
+def test_cli_renders_a_statement_and_says_when_there_is_nothing(planted, registry, tmp_path, capsys):
+    from rm_pipelines.cli import main
+
+    engine, _tmp, _results = planted
+    url = engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "out"
+    assert main(["reports", "render", "--org", ORG, "--kind", "cam_statement", "--period", CAM_YEAR,
+                 "--property", "CEDARPT", "--out", str(out), "--url", url]) == 0
+    printed = capsys.readouterr().out
+    assert "cam_statement 2025: 3 file(s)" in printed and "commercial evaluation #" in printed
+    assert len(list((out / "cam_statement").glob("cam_statement-CEDARPT-T*.pdf"))) == 3
+    assert main(["reports", "render", "--org", ORG, "--kind", "cam_statement", "--period", "2024", "--url", url]) == 0
+    assert "no documents — no stored commercial evaluation" in capsys.readouterr().out
+
+
+def test_report_asset_depends_on_the_product_and_renders_nothing_without_it(planted, registry, tmp_path,
+                                                                           monkeypatch):
+    from rm_pipelines.defs.reports import report_assets
+    from rm_pipelines.defs.resources import RentManagerResource, WarehouseResource
+
+    engine, _tmp, _results = planted
+    path = registry
     monkeypatch.setenv("RM_PIPELINES_REPORTS_DIR", str(tmp_path / "reports"))
     by_key = {a.key.path[-1]: a for a in report_assets}
     cam = by_key["cam_statement"]
