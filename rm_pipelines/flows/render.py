@@ -155,8 +155,10 @@ def read_specialty_sources(engine: Engine, org_id: str, org_name: str, spec: cat
             t.c.is_encrypted.isnot(True))
         with engine.connect() as conn:
             udfs = [dict(r) for r in conn.execute(stmt).mappings()]
+    ec = {name: _records(read_frame(engine, name, org_id, columns=["location_id", "rm_id", *columns]))
+          for name, columns in spec.estatecore}
     return SpecialtySources(org_id=org_id, org_name=org_name, evaluation=evaluation, product=spec.product,
-                            tables=tables, properties=properties, udfs=udfs)
+                            tables=tables, properties=properties, udfs=udfs, estatecore=ec)
 
 
 def _specialty_property(sources: SpecialtySources, wanted: str | None) -> str | None:

@@ -58,6 +58,8 @@ class ReportKind:
     """UDF names whose EstateCore values the builder prints beside the stored figures."""
     needs: tuple[str, ...] = ()
     """The product's assets (`[product, name]`) the report is rendered from."""
+    estatecore: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """EstateCore tables (and columns) the builder prints beside the stored figures (a tenant's monthly sales)."""
 
     @property
     def asset_key(self) -> list[str]:
@@ -100,7 +102,8 @@ KINDS: tuple[ReportKind, ...] = (
                "Per retail tenant and lease year ending in the year: gross sales, exclusions, breakpoint, overage "
                "rent, amounts billed and the true-up.",
                product="commercial", in_period=("percentage_rent", "period_end"), tables=("percentage_rent",),
-               udfs=percentage_rent_statement.UDFS, needs=("percentage_rent",)),
+               udfs=percentage_rent_statement.UDFS, needs=("percentage_rent",),
+               estatecore=percentage_rent_statement.ESTATECORE),
     ReportKind("hoa_delinquency", "HOA delinquency report", "monthly", "association", hoa_reports.build_delinquency,
                "Per association: every account with a balance by aging bucket, late charges billed against the "
                "rule pack's limit, interest allowed and the collection step reached.",

@@ -7,12 +7,14 @@ tenant's recorded lease term (UDF "Percentage Rent Rate")."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from . import fmt
 from .common import address, new_report
 from .document import Report
 from .period import Period
 from .specialty_common import long_date, record
-from .specialty_sources import SpecialtySources
+from .specialty_sources import SpecialtySources, split
 
 KIND = "percentage_rent"
 TITLE = "Percentage Rent Statement"
@@ -20,6 +22,27 @@ TABLE = "percentage_rent"
 RATE_UDF = "Percentage Rent Rate"
 BREAKPOINT_UDF = "Percentage Rent Breakpoint"
 UDFS = (RATE_UDF, BREAKPOINT_UDF)
+ESTATECORE = (("leases", ("resident_rm_id",)),
+              ("retail_sales", ("lease_rm_id", "sales_month", "gross_sales", "excluded_sales")))
+
+
+def monthly_sales(sources: SpecialtySources, row: dict) -> list[dict] | None:
+    """The tenant's reported sales of the lease year (EstateCore `retail_sales` of its leases), or None when they
+    do not add up to the stored totals (then the statement prints the totals only)."""
+    key = split(row["tenant_id"])
+    if key is None:
+        return None
+    leases = {(ls["location_id"], ls["rm_id"]) for ls in sources.estatecore.get("leases", [])
+              if (ls["location_id"], ls.get("resident_rm_id")) == key}
+    sales = sorted((s for s in sources.estatecore.get("retail_sales", [])
+                    if (s["location_id"], s["lease_rm_id"]) in leases
+                    and row["period_start"] <= s["sales_month"] <= row["period_end"]),
+                   key=lambda s: (s["sales_month"], s["rm_id"]))
+    gross = sum(int(Decimal(str(s["gross_sales"])) * 100) for s in sales)
+    excluded = sum(int(Decimal(str(s.get("excluded_sales") or 0)) * 100) for s in sales)
+    if not sales or gross != row["gross_sales_cents"] or excluded != row["excluded_cents"]:
+        return None
+    return sales
 
 
 def build_one(sources: SpecialtySources, period: Period, row: dict) -> Report:
@@ -50,6 +73,16 @@ def build_one(sources: SpecialtySources, period: Period, row: dict) -> Report:
         c["rate"] = ev.fig(uref, "value", "pct", "percentage rent rate")
     else:
         c["rate"] = ev.blank("percentage rent rate", "5")
+    months = []
+    for s in monthly_sales(sources, row) or []:
+        sref = ev.row("estatecore.retail_sales", {"org_id": sources.org_id, "location_id": s["location_id"],
+                                                  "rm_id": s["rm_id"]},
+                      {k: s.get(k) for k in ("lease_rm_id", "sales_month", "gross_sales", "excluded_sales")})
+        months.append({"month": s["sales_month"].strftime("%B %Y"),
+                       "gross": ev.fig(sref, "gross_sales", "money", f"{s['sales_month']:%Y-%m} gross sales"),
+                       "excluded": ev.fig(sref, "excluded_sales", "money", f"{s['sales_month']:%Y-%m} exclusions")
+                       if s.get("excluded_sales") is not None else "—"})
+    c["sales"] = months
     true_up = int(row["true_up_cents"])
     c["action"] = "invoice" if true_up > 0 else "credit" if true_up < 0 else "none"
     c["true_up_abs"] = fmt.cents(abs(true_up))

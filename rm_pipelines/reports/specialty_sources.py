@@ -38,6 +38,8 @@ class SpecialtySources:
     properties: list[Row] = field(default_factory=list)
     udfs: list[Row] = field(default_factory=list)
     """UDF values (parent_type, parent_rm_id, location_id, name, value) the reports print."""
+    estatecore: dict[str, list[Row]] = field(default_factory=dict)
+    """Other EstateCore rows the kind prints (the catalog's `estatecore` tables and columns)."""
 
     def __post_init__(self) -> None:
         self._props = {(p["location_id"], p["rm_id"]): p for p in self.properties}

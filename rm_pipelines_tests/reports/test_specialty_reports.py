@@ -105,6 +105,9 @@ def test_percentage_rent_statement(planted):
     for figure in ("11/01/2025 – 10/31/2026", "$1,580,000.00", "$36,000.00", "$1,544,000.00", "$1,200,000.00",
                    "$344,000.00", "6 %", "$20,640.00", "$19,020.00", "$1,620.00 is due", "natural breakpoint"):
         assert figure in grill, figure
+    sales = grill.split("monthly sales reported for the lease year")[1]
+    assert "November 2025 $140,000.00 $3,000.00" in sales and "October 2026 $130,000.00 $3,000.00" in sales
+    assert "Lease year $1,580,000.00 $36,000.00" in sales
 
 
 def test_hoa_delinquency_report(planted):
