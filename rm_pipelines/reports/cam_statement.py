@@ -54,7 +54,7 @@ def build_one(sources: SpecialtySources, period: Period, row: dict) -> Report:
                      template="cam_statement.html", period=period, property_id=pid)
     rep.single = f"T{row['tenant_id'].partition(':')[2] or row['tenant_id']}"
     ev, c = rep.evidence, rep.context
-    ref = record(ev, sources, TABLE, row, "tenant_id", "year")
+    ref = record(ev, sources, TABLE, row, "tenant_id", "year", names=True)
     f = lambda col, label, fmt="cents": ev.fig(ref, col, fmt, label)  # noqa: E731
     prop = sources.property(pid)
     c["letter_date"] = long_date(sources.evaluation.as_of)

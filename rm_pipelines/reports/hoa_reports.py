@@ -105,7 +105,7 @@ def build_notice(sources: SpecialtySources, period: Period, row: dict) -> Report
                      template="hoa_violation_notice.html", period=period, property_id=pid)
     rep.single = f"V{rm_id(row['violation_id'])}"
     ev, c = rep.evidence, rep.context
-    ref = record(ev, sources, STEPS, row, "violation_id")
+    ref = record(ev, sources, STEPS, row, "violation_id", names=True)
     d = lambda col, label: ev.fig(ref, col, "date", label) if row.get(col) else ev.blank(label)  # noqa: E731
     c["notice"], c["title"] = kind, title
     c["letter_date"] = long_date(sources.evaluation.as_of)

@@ -52,7 +52,7 @@ def build_one(sources: SpecialtySources, period: Period, row: dict) -> Report:
                      property_id=pid)
     rep.single = f"T{tid.partition(':')[2] or tid}"
     ev, c = rep.evidence, rep.context
-    ref = record(ev, sources, TABLE, row, "tenant_id", "period_start")
+    ref = record(ev, sources, TABLE, row, "tenant_id", "period_start", names=True)
     f = lambda col, label, fmt_="cents": ev.fig(ref, col, fmt_, label)  # noqa: E731
     c["letter_date"] = long_date(sources.evaluation.as_of)
     c["tenant"] = f("tenant_name", "tenant", "text")

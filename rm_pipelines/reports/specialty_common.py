@@ -11,12 +11,16 @@ from .evidence import Evidence
 from .specialty_sources import Row, SpecialtySources
 
 META = ("org_id", "as_of", "run_id")
+NAMES = ("owner_name", "resident_name", "tenant_name", "member", "name_a", "name_b")
 
 
-def record(ev: Evidence, sources: SpecialtySources, table: str, row: Row, *key: str) -> int:
-    """A stored `specialties.<table>` row as evidence, keyed by the evaluation and the row's own key columns."""
+def record(ev: Evidence, sources: SpecialtySources, table: str, row: Row, *key: str, names: bool = False) -> int:
+    """A stored `specialties.<table>` row as evidence, keyed by the evaluation and the row's own key columns.
+    People's names stay out of the evidence (embedded in the PDF) unless the document is addressed to them
+    (`names=True`): a report that lists accounts by lot carries no owner name, printed or attached."""
     k = {"org_id": sources.org_id, "as_of": sources.evaluation.as_of, **{c: row.get(c) for c in key}}
-    return ev.row(f"specialties.{table}", k, {c: v for c, v in row.items() if c not in META})
+    return ev.row(f"specialties.{table}", k, {c: v for c, v in row.items()
+                                              if c not in META and (names or c not in NAMES)})
 
 
 def record_nested(ev: Evidence, sources: SpecialtySources, table: str, column: str, parent: dict[str, Any],

@@ -11,9 +11,10 @@ import re
 import textwrap
 
 import dagster as dg
+import orjson
 import pytest
 
-from rm_pipelines.reports.verify import page_text, verify
+from rm_pipelines.reports.verify import page_text, read_evidence, verify
 from rm_pipelines_tests.specialties.test_planted_e2e import NOW, ORG, TEST_KEY, _load
 
 ORG_NAME = "Acme Residential"
@@ -122,8 +123,10 @@ def test_hoa_delinquency_report(planted):
     lot4 = re.search(r"Lot 4 (.*?)(Highlighted|$)", text).group(1)
     assert "$840.00 $718.87 $121.13" in lot4
     assert "Lot 1 " not in text and "Lot 5 " not in text  # current accounts owe nothing: not listed
+    (pdf,) = [f.path for f in results["hoa_delinquency"].files if "SANDPIPER" in f.scope]
+    evidence = orjson.dumps(read_evidence(pdf.read_bytes())).decode()
     for owner in ("Alvarez", "Brooks", "Chen", "Dawson", "Everett"):
-        assert owner not in text  # accounts by lot, never by owner
+        assert owner not in text and owner not in evidence  # accounts by lot, never by owner, nor attached
 
 
 def test_hoa_violation_notices_one_per_open_violation_at_its_step(planted):
@@ -155,8 +158,10 @@ def test_student_prelease_and_guarantor_report(planted):
     exceptions = text.split("Guarantors missing or insufficient")[1]
     assert "901 D $650.00 $1,950.00 1 insufficient" in exceptions
     assert "covered prepaid insufficient missing undetermined" in text
+    (pdf,) = [f.path for f in results["student_prelease"].files]
+    evidence = orjson.dumps(read_evidence(pdf.read_bytes())).decode()
     for name in ("Banks", "Lindqvist", "Quint", "Moreau"):
-        assert name not in text  # residents by Rent Manager id, never by name
+        assert name not in text and name not in evidence  # residents by Rent Manager id, never by name
 
 
 def test_performance_report_has_the_month_and_its_charts(planted):
