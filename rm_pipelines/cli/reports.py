@@ -1,4 +1,5 @@
-"""`rm-pipelines reports render|list|verify`: the compliance reports rendered from the stored evaluations."""
+"""`rm-pipelines reports render|list|verify`: the compliance reports and the specialised products' statements
+and reports, rendered from the stored evaluations."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ def _warehouse(url: str | None, *, read_only: bool = False):
     engine = create_warehouse_engine(url)
     ensure_schema(engine)
     return engine
+
+
+CLI_OF = {"student_housing": "student", "commercial": "commercial", "hoa": "hoa", "asset_management": "assets"}
+
+
+def catalog_product(kind: str) -> str | None:
+    from ..reports.catalog import get
+
+    return get(kind).product
 
 
 def _cmd_reports_render(args: argparse.Namespace) -> int:
@@ -47,8 +57,14 @@ def _cmd_reports_render(args: argparse.Namespace) -> int:
                 print(f"error: {kind}: {exc}", file=sys.stderr)
                 failed = True
                 continue
+            e = result.evaluation
+            if e is None:
+                print(f"{kind} {result.period}: no documents — no stored {catalog_product(kind)} evaluation for the "
+                      f"period (run `rm-pipelines {CLI_OF.get(catalog_product(kind), '')}` first)")
+                continue
+            source = "" if e.source == "compliance" else f"{e.source} "
             print(f"{kind} {result.period}: {len(result.files)} file(s), {result.pages} page(s), {result.blanks} blank(s) "
-                  f"to fill — evaluation #{result.evaluation.id} of {result.evaluation.as_of}")
+                  f"to fill — {source}evaluation #{e.id} of {e.as_of}")
             for f in result.files:
                 print(f"  {f.path}  ({f.pages or '-'} p, {f.bytes:,} bytes, sha256 {f.sha256[:16]}…)")
     finally:
@@ -68,9 +84,9 @@ def _cmd_reports_list(args: argparse.Namespace) -> int:
         print(f"no reports indexed for org {args.org!r}" + (f" kind {args.kind}" if args.kind else "")
               + (f" period {args.period}" if args.period else "") + " — render some with `rm-pipelines reports render`")
         return 1
-    print(f"{'period':<8} {'kind':<12} {'scope':<28} {'pages':>5} {'blanks':>6}  {'evaluation':<18} path")
+    print(f"{'period':<8} {'kind':<20} {'scope':<28} {'pages':>5} {'blanks':>6}  {'evaluation':<18} path")
     for r in rows:
-        print(f"{r['period']:<8} {r['kind']:<12} {r['scope']:<28} {r['pages'] or '-':>5} {r['blanks']:>6}  "
+        print(f"{r['period']:<8} {r['kind']:<20} {r['scope']:<28} {r['pages'] or '-':>5} {r['blanks']:>6}  "
               f"#{r['evaluation_id']} {r['evaluation_as_of']}  {r['path']}")
     return 0
 
@@ -95,13 +111,17 @@ def register(sub) -> None:  # noqa: ANN001
     from ..reports.catalog import KINDS
 
     kinds = ", ".join(f"{k.kind} ({k.cadence}, per {k.per})" for k in KINDS)
-    reports = sub.add_parser("reports", help="render, list and verify the compliance reports (PDF, XML)",
-                             description="Agency-form reports rendered from the stored compliance evaluations. "
+    reports = sub.add_parser("reports", help="render, list and verify the reports (PDF, XML)",
+                             description="Agency-form compliance reports rendered from the stored compliance "
+                                         "evaluations, and the specialised products' statements and reports (CAM and "
+                                         "percentage rent statements, HOA delinquency and violation notices, student "
+                                         "pre-lease, asset-management performance) from their stored evaluations. "
                                          f"Kinds: {kinds}.").add_subparsers(dest="reports_command", required=True)
     render = reports.add_parser(
         "render", help="render the reports of an org for a period",
         description="Render every document of a report kind for an org and period from the latest stored "
-                    "compliance evaluation dated in that period; files go under the reports directory "
+                    "evaluation for that period (compliance, or the kind's specialised product: an org without one "
+                    "gets no document); files go under the reports directory "
                     "(RM_PIPELINES_REPORTS_DIR, default <data dir>/reports/<org>/<period>/<kind>/) and into "
                     "ops.report_index.")
     render.add_argument("--org", default="demo", help="org id from the registry (default: demo)")

@@ -1,7 +1,9 @@
-"""Assets: the compliance reports of one org and period, one asset per report kind (`["reports", <kind>]`).
+"""Assets: the reports of one org and period, one asset per report kind (`["reports", <kind>]`).
 
-Monthly kinds are partitioned org × month, annual kinds org × year; both read the stored compliance
-evaluation dated in the period (downstream of the compliance assets). Metadata answers "where is it and is
+Monthly kinds are partitioned org × month, annual kinds org × year. Compliance kinds read the stored compliance
+evaluation dated in the period (downstream of the compliance assets); the specialised products' kinds read
+their product's stored evaluation (downstream of that product's assets) and render nothing for an org without
+one. Metadata answers "where is it and is
 it complete?": the files, pages, bytes, sha256, properties and households covered, blanks left to fill, and a
 preview of the first page. Schedules: monthly reports on the 2nd for the month just ended, annual packages
 in January for the prior year; a sensor renders a building's Form 8823 report when its open findings change.
@@ -34,6 +36,14 @@ COMPLIANCE_DEPS = [dg.AssetDep(dg.AssetKey(["compliance", name]),
                    for name in ("status", "violations")]
 
 
+def _deps(spec: ReportKind) -> list[dg.AssetDep]:
+    if not spec.product:
+        return COMPLIANCE_DEPS
+    return [dg.AssetDep(dg.AssetKey([spec.product, name]),
+                        partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="org"))
+            for name in spec.needs]
+
+
 class ReportConfig(dg.Config):
     property: str | None = None
     """Only this property (Rent Manager ShortName); default: every property the kind covers."""
@@ -49,9 +59,11 @@ def _period(context: dg.AssetExecutionContext, spec: ReportKind) -> tuple[str, s
 
 def _metadata(result, spec: ReportKind) -> dict:
     files = result.files
+    e = result.evaluation
     md: dict = {
         "period": result.period,
-        "evaluation": f"#{result.evaluation.id} of {result.evaluation.as_of} (run {result.evaluation.run_id})",
+        "evaluation": (f"{e.source} #{e.id} of {e.as_of} (run {e.run_id})" if e is not None else
+                       f"none: no stored {spec.product} evaluation for the period"),
         "documents": len(files),
         "pages": result.pages,
         "bytes": sum(f.bytes for f in files),
@@ -77,7 +89,7 @@ def _metadata(result, spec: ReportKind) -> dict:
 def _report_asset(spec: ReportKind) -> dg.AssetsDefinition:
     @dg.asset(
         key=spec.asset_key, group_name="reports", kinds={"pdf"} if spec.media == "pdf" else {"xml", "csv"},
-        partitions_def=org_month if spec.cadence == "monthly" else org_year, deps=COMPLIANCE_DEPS,
+        partitions_def=org_month if spec.cadence == "monthly" else org_year, deps=_deps(spec),
         description=f"{spec.title} ({spec.cadence}, one document per {spec.per}). {spec.description}",
         pool="reports",
     )
@@ -93,6 +105,9 @@ def _report_asset(spec: ReportKind) -> dg.AssetsDefinition:
                                                                f"{len(f.blanks)} blank(s), {f.seconds:.2f}s"))
         except RenderError as exc:
             raise dg.Failure(str(exc)) from None
+        if result.evaluation is None:
+            context.log.info(f"{spec.kind} {org_id} {period}: no stored {spec.product} evaluation for the period: "
+                             "no documents")
         context.log.info(f"{spec.kind} {org_id} {period}: {len(result.files)} document(s), {result.pages} page(s)")
         return dg.MaterializeResult(metadata=_metadata(result, spec))
 
@@ -104,10 +119,13 @@ MONTHLY = [dg.AssetKey(k.asset_key) for k in KINDS if k.cadence == "monthly"]
 ANNUAL = [dg.AssetKey(k.asset_key) for k in KINDS if k.cadence == "annual"]
 monthly_reports_job = dg.define_asset_job("monthly_reports", selection=dg.AssetSelection.assets(*MONTHLY),
                                           description="Rent rolls, Form 8823 reports and the portfolio summary of "
-                                                      "one org for one month.")
+                                                      "one org for one month, and the specialised products' monthly "
+                                                      "reports (HOA delinquency and violation notices, student "
+                                                      "pre-lease, asset-management performance).")
 annual_reports_job = dg.define_asset_job("annual_reports", selection=dg.AssetSelection.assets(*ANNUAL),
                                          description="The annual packages (AOC, 8609-A, 8703, HOME, RD, tenant "
-                                                     "data) of one org for one year.")
+                                                     "data) of one org for one year, and the year's CAM "
+                                                     "reconciliation and percentage rent statements.")
 
 
 def _orgs(context) -> list[str]:

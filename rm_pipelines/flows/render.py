@@ -1,6 +1,7 @@
 """Compliance → reports: read the stored rows of the period's evaluation, build each document of a report
 kind, render it (PDF/A-3b with its evidence, or XML + CSV), write it under the reports directory and index
-it in `ops.report_index`.
+it in `ops.report_index`. The specialised products' kinds read their product's stored evaluation instead
+(`specialties` schema); an org with no such evaluation for the period gets no document, not an error.
 
 Files: ``<reports dir>/<org>/<period>/<kind>/<kind>-<scope>.<ext>``, so a period never overwrites another;
 re-rendering a period replaces that period's files with byte-identical ones when the rows are unchanged.
@@ -25,7 +26,9 @@ from ..reports.document import Report
 from ..reports.period import Period, PeriodError
 from ..reports.render import render_pdf
 from ..reports.sources import Evaluation, Sources
+from ..reports.specialty_sources import PROPERTY_COLUMNS, SpecialtySources
 from ..warehouse import compliance_store as store
+from ..warehouse import specialties_store
 from ..warehouse import evaluations as evals
 from ..warehouse import report_index
 from ..warehouse.read import read_frame
@@ -63,7 +66,8 @@ class RenderResult:
     org_id: str
     kind: str
     period: str
-    evaluation: Evaluation
+    evaluation: Evaluation | None
+    """None: a specialised product's kind with no stored evaluation for the period (no documents)."""
     files: list[RenderedFile] = field(default_factory=list)
 
     @property
@@ -112,6 +116,58 @@ def read_sources(engine: Engine, org_id: str, org_name: str, evaluation: Evaluat
     return Sources(org_id=org_id, org_name=org_name, evaluation=evaluation, snapshots=snapshots,
                    findings=store.read_findings(engine, org_id), evaluations=evals.history(engine, org_id, as_of),
                    estatecore=ec)
+
+
+def resolve_specialty_evaluation(engine: Engine, org_id: str, spec: catalog.ReportKind,
+                                 period: Period) -> Evaluation | None:
+    """The product's stored evaluation a specialised report of the period is built from, or None."""
+    product = spec.product
+    if spec.in_period:
+        table, column = spec.in_period
+        year_column = column == "year"
+        low, high = (period.start.year, period.end.year) if year_column else (period.start, period.end)
+        as_of = specialties_store.latest_as_of_where(engine, table, org_id, column, low, high)
+        run = specialties_store.run_on(engine, org_id, product, as_of) if as_of else None
+    else:
+        run = specialties_store.latest_run(engine, org_id, product, period.start, period.end)
+    if run is None:
+        return None
+    return Evaluation(id=run["id"], org_id=org_id, as_of=run["as_of"], run_id=run["run_id"],
+                      evaluated_at=run["evaluated_at"],
+                      last_sync=evals.last_successful_sync(engine, org_id, run["evaluated_at"]), source=product)
+
+
+def read_specialty_sources(engine: Engine, org_id: str, org_name: str, spec: catalog.ReportKind,
+                           evaluation: Evaluation) -> SpecialtySources:
+    """The stored rows of the product's evaluation the kind reads, the org's properties and the UDF values it
+    prints (non-sensitive ones only: those the catalog names)."""
+    from sqlalchemy import select
+
+    from ..warehouse.models import table as sa_table
+
+    tables = {t: specialties_store.read_rows(engine, t, org_id, evaluation.as_of) for t in spec.tables}
+    properties = _records(read_frame(engine, "properties", org_id, columns=["location_id", "rm_id", *PROPERTY_COLUMNS]))
+    udfs: list[dict[str, Any]] = []
+    if spec.udfs:
+        t = sa_table("udf_values")
+        stmt = select(t.c.location_id, t.c.parent_type, t.c.parent_rm_id, t.c.name, t.c.value).where(
+            t.c.org_id == org_id, t.c.deleted_at.is_(None), t.c.name.in_(sorted(spec.udfs)),
+            t.c.is_encrypted.isnot(True))
+        with engine.connect() as conn:
+            udfs = [dict(r) for r in conn.execute(stmt).mappings()]
+    ec = {name: _records(read_frame(engine, name, org_id, columns=["location_id", "rm_id", *columns]))
+          for name, columns in spec.estatecore}
+    return SpecialtySources(org_id=org_id, org_name=org_name, evaluation=evaluation, product=spec.product,
+                            tables=tables, properties=properties, udfs=udfs, estatecore=ec)
+
+
+def _specialty_property(sources: SpecialtySources, wanted: str | None) -> str | None:
+    if not wanted:
+        return None
+    for p in sources.properties:
+        if wanted in (p.get("short_name"), p.get("name"), str(p.get("rm_id"))):
+            return f"{p['location_id']}:{p['rm_id']}"
+    raise RenderError(f"org {sources.org_id!r}: no property {wanted!r} (use its ShortName)")
 
 
 def _property_filter(sources: Sources, wanted: str | None) -> str | None:
@@ -183,10 +239,19 @@ def render(engine: Engine, org_id: str, org_name: str, kind: str, period_text: s
     if period.cadence != spec.cadence:
         raise RenderError(f"{kind} is a {spec.cadence} report: give the period as "
                           f"{'YYYY-MM' if spec.cadence == 'monthly' else 'YYYY'}, not {period_text!r}")
-    if sources is None:
-        evaluation = resolve_evaluation(engine, org_id, period)
-        sources = read_sources(engine, org_id, org_name, evaluation)
-    pid = _property_filter(sources, property)
+    if spec.product:
+        evaluation = resolve_specialty_evaluation(engine, org_id, spec, period)
+        if evaluation is None:
+            log.info("%s %s %s: no stored %s evaluation for the period: no documents", org_id, kind, period.key,
+                     spec.product)
+            return RenderResult(org_id, kind, period.key, None)
+        sources = read_specialty_sources(engine, org_id, org_name, spec, evaluation)
+        pid = _specialty_property(sources, property)
+    else:
+        if sources is None:
+            evaluation = resolve_evaluation(engine, org_id, period)
+            sources = read_sources(engine, org_id, org_name, evaluation)
+        pid = _property_filter(sources, property)
     if out_dir is None:
         from ..settings import get_settings
 

@@ -43,7 +43,7 @@ def _svg(fig) -> str:
 
 def bars(title: str, labels: Sequence[str], values: Sequence[float | int | Decimal], *, xlabel: str = "",
          ylabel: str = "", highlight: Sequence[bool] | None = None, size: tuple[float, float] = (3.4, 2.2),
-         horizontal: bool = False, zero_line: bool = False) -> str:
+         horizontal: bool = False, zero_line: bool = False, rotate: int | None = None) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=size)
     colors = [ACCENT if (highlight and highlight[i]) else INK for i in range(len(values))]
@@ -56,7 +56,8 @@ def bars(title: str, labels: Sequence[str], values: Sequence[float | int | Decim
         ax.bar(range(len(vals)), vals, color=colors)
         step = max(1, -(-len(labels) // MAX_TICKS))  # label every n-th bar: readable, and cheap to draw
         ticks = list(range(0, len(labels), step))
-        ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=90 if len(ticks) > 12 else 0)
+        ax.set_xticks(ticks, [labels[i] for i in ticks],
+                      rotation=rotate if rotate is not None else 90 if len(ticks) > 12 else 0)
     if zero_line:
         (ax.axvline if horizontal else ax.axhline)(0, color="black", linewidth=0.6)
     ax.set_title(title)
@@ -80,7 +81,7 @@ def line(title: str, labels: Sequence[str], values: Sequence[int], *, ylabel: st
 
 
 def stacked(title: str, labels: Sequence[str], series: dict[str, Sequence[int]], *,
-            size: tuple[float, float] = (3.4, 2.2)) -> str:
+            size: tuple[float, float] = (3.4, 2.2), rotate: int = 0) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=size)
     bottom = [0.0] * len(labels)
@@ -88,7 +89,11 @@ def stacked(title: str, labels: Sequence[str], series: dict[str, Sequence[int]],
     for i, (name, values) in enumerate(series.items()):
         ax.bar(range(len(labels)), values, bottom=bottom, label=name, color=palette[i % len(palette)])
         bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_xticks(range(len(labels)), labels)
+    if rotate:  # many labels (months): every n-th one, turned
+        step = max(1, -(-len(labels) // 7))
+        ax.set_xticks(range(0, len(labels), step), list(labels)[::step], rotation=rotate)
+    else:
+        ax.set_xticks(range(len(labels)), labels)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title(title)
@@ -99,3 +104,24 @@ def data_uri(svg: str) -> str:
     import base64
 
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def lines(title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]], *, ylabel: str = "",
+          percent: bool = False, size: tuple[float, float] = (3.4, 2.2)) -> str:
+    """Several series over the same labels (None = no value that month: a gap, never a zero)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=size)
+    palette = [INK, ACCENT, MUTED, "#6b8e23"]
+    for i, (name, values) in enumerate(series.items()):
+        ys = [float("nan") if v is None else float(v) * (100 if percent else 1) for v in values]
+        ax.plot(range(len(ys)), ys, marker="o", markersize=3, color=palette[i % len(palette)], label=name)
+    step = max(1, -(-len(labels) // 12))
+    ticks = list(range(0, len(labels), step))
+    ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=45 if len(ticks) > 6 else 0)
+    if percent:
+        ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0f} %")
+    if len(series) > 1:
+        ax.legend(frameon=False, fontsize=7)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    return _svg(fig)

@@ -57,9 +57,12 @@ class Report:
 
     def identity(self) -> dict[str, Any]:
         h, e = self.header, self.evaluation
-        return {"kind": h.kind, "title": h.title, "org_id": h.org_id, "property_id": h.property_id,
-                "property_code": h.property_code, "bin": h.bin, "period": h.period,
-                "evaluation_id": e.id, "run_id": e.run_id, "as_of": e.as_of, "evaluated_at": e.evaluated_at}
+        out = {"kind": h.kind, "title": h.title, "org_id": h.org_id, "property_id": h.property_id,
+               "property_code": h.property_code, "bin": h.bin, "period": h.period,
+               "evaluation_id": e.id, "run_id": e.run_id, "as_of": e.as_of, "evaluated_at": e.evaluated_at}
+        if e.source != "compliance":  # a specialised product's evaluation (`specialties.runs`)
+            out["evaluation_source"] = e.source
+        return out
 
     def envelope(self) -> dict[str, Any]:
         return self.evidence.envelope(**self.identity())

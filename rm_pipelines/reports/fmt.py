@@ -23,6 +23,16 @@ def money(v: Any) -> str:
     return f"{sign}${abs(d):,.2f}"
 
 
+def cents(v: Any) -> str:
+    """A stored integer amount of cents as money: 1725420 → $17,254.20 (exact, no rounding)."""
+    return money(Decimal(int(_dec(v))).scaleb(-2))
+
+
+def share(v: Any) -> str:
+    """A stored ratio (six places) as a percentage with four places: 0.265320 → 26.5320 %."""
+    return f"{(_dec(v) * 100).quantize(Decimal('0.0001')):f} %"
+
+
 def dollars(v: Any) -> str:
     """$1,929 for a stored whole-dollar figure (limits, TTP); refuses to drop cents."""
     d = _dec(v)
@@ -40,6 +50,13 @@ def pct(v: Any) -> str:
     d = _dec(v).quantize(Decimal("0.01"))
     text = f"{d:f}".rstrip("0").rstrip(".") if "." in f"{d:f}" else f"{d:f}"
     return f"{text} %"
+
+
+def number(v: Any) -> str:
+    """A stored decimal without its trailing zeros: 7.0000 → 7, 6.5000 → 6.5 (never rounded)."""
+    d = _dec(v)
+    text = f"{d:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def fraction(v: Any) -> str:
@@ -70,7 +87,7 @@ def text(v: Any) -> str:
 
 
 FORMATS: dict[str, Callable[[Any], str]] = {
-    "money": money, "dollars": dollars, "int": integer, "pct": pct, "fraction": fraction,
+    "money": money, "cents": cents, "share": share, "dollars": dollars, "int": integer, "number": number, "pct": pct, "fraction": fraction,
     "fraction_pct": fraction_pct, "date": day, "yes_no": yes_no, "text": text,
 }
 

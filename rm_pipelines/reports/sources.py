@@ -27,6 +27,9 @@ class Evaluation:
     run_id: str
     evaluated_at: datetime
     last_sync: datetime | None = None
+    source: str = "compliance"
+    """What was evaluated: `compliance`, or a specialised product (`commercial`, `hoa`, …) whose
+    `specialties.runs` row this is."""
 
 
 def split_id(entity_id: str | None, tag: str) -> tuple[int, int] | None:

@@ -203,6 +203,29 @@ def latest_as_of(engine: Engine, org_id: str, product: str) -> date | None:
                                                                  runs.c.product == product)).scalar()
 
 
+def latest_run(engine: Engine, org_id: str, product: str, start: date, end: date) -> dict[str, Any] | None:
+    """The latest stored evaluation of a product dated in [start, end] (its `runs` row), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(runs).where(runs.c.org_id == org_id, runs.c.product == product,
+                                              runs.c.as_of >= start, runs.c.as_of <= end)
+                           .order_by(runs.c.as_of.desc(), runs.c.id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def run_on(engine: Engine, org_id: str, product: str, as_of: date) -> dict[str, Any] | None:
+    """The stored evaluation (`runs` row) whose rows a product's tables hold for `as_of`: the last of that day."""
+    return latest_run(engine, org_id, product, as_of, as_of)
+
+
+def latest_as_of_where(engine: Engine, table: str, org_id: str, column: str, low: Any, high: Any) -> date | None:
+    """The latest evaluation date whose rows of `table` have `column` in [low, high] (e.g. the latest commercial
+    evaluation holding CAM reconciliations of 2025)."""
+    t = TABLES[table]
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(t.c.as_of)).where(t.c.org_id == org_id, t.c[column] >= low,
+                                                               t.c[column] <= high)).scalar()
+
+
 def read_rows(engine: Engine, table: str, org_id: str, as_of: date | None = None) -> list[dict[str, Any]]:
     """A snapshot table's rows of an org on a date (default: the latest evaluation of the table's product)."""
     t = TABLES[table]
@@ -219,4 +242,4 @@ def read_rows(engine: Engine, table: str, org_id: str, as_of: date | None = None
 
 
 __all__ = ["DOMAINS", "SNAPSHOTS", "SpecialtiesStoreError", "StoredView", "TABLES", "as_row", "latest_as_of",
-           "metadata", "read_rows", "runs", "write_view"]
+           "latest_as_of_where", "latest_run", "metadata", "read_rows", "run_on", "runs", "write_view"]
