@@ -245,7 +245,8 @@ SOME = ["properties", "units", "tenants", "charge_types", "charges"]
 TABLES = ["properties", "units", "residents", "charge_types", "charges"]
 
 
-def _assert_two_runs_of_an_org_never_overlap(registry_file, url, sandbox):
+def _assert_two_runs_of_an_org_never_overlap(registry_file, url, sandbox, monkeypatch):
+    from rm_pipelines.flows import load as load_flow
     from rm_pipelines.flows.load import load_all
     from rm_pipelines.warehouse.read import live_count
 
@@ -258,9 +259,30 @@ def _assert_two_runs_of_an_org_never_overlap(registry_file, url, sandbox):
     sandbox.faults.latency_seconds = 0
     assert first.ok and isinstance(second, OrgBusyError)
     org = load_registry(registry_file).get("acme")
-    loads = _concurrent(lambda: load_all(engine, org=org, run_id="load-a", tables=TABLES),
-                        lambda: load_all(engine, org=org, run_id="load-b", tables=TABLES))
-    assert sum(isinstance(r, OrgBusyError) for r in loads) == 1
+    # load-a is held inside its first table (under the org lock) until load-b has tried: whatever the speed of the
+    # machine, load-b meets a load in progress
+    inside, tried = threading.Event(), threading.Event()
+    run = load_flow._Loader.run
+
+    def held_run(self):  # noqa: ANN001, ANN202
+        if self.run_id == "load-a" and not inside.is_set():
+            inside.set()
+            assert tried.wait(60), "load-b never tried"
+        return run(self)
+
+    monkeypatch.setattr(load_flow._Loader, "run", held_run)
+    result: list = []
+    first_load = threading.Thread(target=lambda: result.append(load_all(engine, org=org, run_id="load-a",
+                                                                        tables=TABLES)))
+    first_load.start()
+    assert inside.wait(60)
+    try:
+        with pytest.raises(OrgBusyError, match="acme"):
+            load_all(engine, org=org, run_id="load-b", tables=TABLES)
+    finally:
+        tried.set()
+        first_load.join(120)
+    assert result and set(result[0]) == set(TABLES)  # load-a finished every table
     for table in ("residents", "charges"):  # the audit log has exactly one insert per inserted row
         with engine.connect() as conn:
             inserts = conn.execute(text("SELECT count(*) FROM ops.audit_log WHERE org_id = 'acme' AND "
@@ -268,10 +290,10 @@ def _assert_two_runs_of_an_org_never_overlap(registry_file, url, sandbox):
         assert inserts == live_count(engine, table, "acme") > 0, table
 
 
-def test_two_runs_of_an_org_never_overlap_on_sqlite(registry_file, sqlite_url, sandbox):
-    _assert_two_runs_of_an_org_never_overlap(registry_file, sqlite_url, sandbox)
+def test_two_runs_of_an_org_never_overlap_on_sqlite(registry_file, sqlite_url, sandbox, monkeypatch):
+    _assert_two_runs_of_an_org_never_overlap(registry_file, sqlite_url, sandbox, monkeypatch)
 
 
 @pytest.mark.postgres
-def test_two_runs_of_an_org_never_overlap_on_postgresql(registry_file, pg_url, sandbox):
-    _assert_two_runs_of_an_org_never_overlap(registry_file, pg_url, sandbox)
+def test_two_runs_of_an_org_never_overlap_on_postgresql(registry_file, pg_url, sandbox, monkeypatch):
+    _assert_two_runs_of_an_org_never_overlap(registry_file, pg_url, sandbox, monkeypatch)
