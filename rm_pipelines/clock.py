@@ -39,3 +39,13 @@ def now(tz: str | ZoneInfo) -> datetime:
 def today(tz: str | ZoneInfo | None = None) -> date:
     """Today's date in ``tz``; in UTC when no zone is given."""
     return (utcnow() if tz is None else now(tz)).date()
+
+
+def periods_ahead() -> tuple[int, int]:
+    """How many calendar months and years the product's today is ahead of the wall clock's (0, 0 unshifted).
+
+    Dagster's time-window partitions end at the wall clock's now; a shifted clock extends them by this much so
+    the period of today's evaluation has a partition."""
+    real, shifted = datetime.now(UTC).date(), today()
+    months = (shifted.year - real.year) * 12 + shifted.month - real.month
+    return max(0, months), max(0, shifted.year - real.year)

@@ -26,9 +26,10 @@ from .partitions import org_partitions
 from .resources import RentManagerResource, WarehouseResource
 
 START = "2024-01-01"
-month_partitions = dg.MonthlyPartitionsDefinition(start_date=START, end_offset=1)
+_MONTHS_AHEAD, _YEARS_AHEAD = clock.periods_ahead()  # the current period follows the product's clock
+month_partitions = dg.MonthlyPartitionsDefinition(start_date=START, end_offset=1 + _MONTHS_AHEAD)
 year_partitions = dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start=START[:4], fmt="%Y",
-                                                    end_offset=1)
+                                                    end_offset=1 + _YEARS_AHEAD)
 org_month = dg.MultiPartitionsDefinition({"org": org_partitions, "month": month_partitions})
 org_year = dg.MultiPartitionsDefinition({"org": org_partitions, "year": year_partitions})
 COMPLIANCE_DEPS = [dg.AssetDep(dg.AssetKey(["compliance", name]),
