@@ -57,8 +57,23 @@ def program_status_text(row: Row) -> str:
     return "compliant" if value else "not compliant"
 
 
+class PropertyNames:
+    """How a report names a property, for sources that can look one up by its EstateCore id."""
+
+    def property(self, property_id: str) -> Row | None:
+        raise NotImplementedError
+
+    def property_label(self, property_id: str) -> str:
+        p = self.property(property_id)
+        return (p.get("short_name") or p.get("name") or property_id) if p else property_id
+
+    def property_name(self, property_id: str) -> str:
+        p = self.property(property_id)
+        return (p.get("name") or property_id) if p else property_id
+
+
 @dataclass
-class Sources:
+class Sources(PropertyNames):
     org_id: str
     org_name: str
     evaluation: Evaluation
@@ -105,14 +120,6 @@ class Sources:
     def property(self, property_id: str) -> Row | None:
         key = split_id(property_id, "P")
         return self._by_rm["properties"].get(key) if key else None
-
-    def property_label(self, property_id: str) -> str:
-        p = self.property(property_id)
-        return (p.get("short_name") or p.get("name") or property_id) if p else property_id
-
-    def property_name(self, property_id: str) -> str:
-        p = self.property(property_id)
-        return (p.get("name") or property_id) if p else property_id
 
     def unit(self, unit_id: str) -> Row | None:
         key = split_id(unit_id, "U")

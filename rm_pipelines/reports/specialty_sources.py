@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .sources import Evaluation
+from .sources import Evaluation, PropertyNames
 
 Row = dict[str, Any]
 PROPERTY_COLUMNS = ("name", "short_name", "street", "city", "state", "postal_code", "property_kind")
@@ -29,7 +29,7 @@ def split(entity_id: str | None) -> tuple[int, int] | None:
 
 
 @dataclass
-class SpecialtySources:
+class SpecialtySources(PropertyNames):
     org_id: str
     org_name: str
     evaluation: Evaluation
@@ -52,14 +52,6 @@ class SpecialtySources:
     def property(self, property_id: str) -> Row | None:
         key = split(property_id)
         return self._props.get(key) if key else None
-
-    def property_label(self, property_id: str) -> str:
-        p = self.property(property_id)
-        return (p.get("short_name") or p.get("name") or property_id) if p else property_id
-
-    def property_name(self, property_id: str) -> str:
-        p = self.property(property_id)
-        return (p.get("name") or property_id) if p else property_id
 
     def property_ids(self, table: str) -> list[str]:
         ids = {r["property_id"] for r in self.rows(table) if r.get("property_id")}
