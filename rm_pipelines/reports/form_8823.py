@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ..compliance.violations import FORM_8823_LINES
 from .common import address, findings_in, new_report, record_finding, record_program, record_property, record_unit
 from .document import Report
 from .period import Period
@@ -18,25 +19,6 @@ from .sources import Row, Sources
 
 KIND = "form_8823"
 TITLE = "Low-Income Housing Credit Report of Noncompliance (Form 8823-style)"
-LINES = {
-    "11a": "Household income above income limit upon initial occupancy",
-    "11b": "Owner failed to correctly complete or document tenant's annual income recertification",
-    "11c": "Violation(s) of the UPCS or local health, safety, or building codes",
-    "11d": "Owner failed to provide annual certifications or provided incomplete or inaccurate certifications",
-    "11e": "Changes in eligible basis or the applicable percentage",
-    "11f": "Project failed to meet minimum set-aside requirement",
-    "11g": "Gross rent(s) exceed tax credit limits",
-    "11h": "Project is not available to the general public",
-    "11i": "Violation of the available unit rule under section 42(g)(2)(D)(ii)",
-    "11j": "Violation of the vacant unit rule under Reg. 1.42-5(c)(1)(ix)",
-    "11k": "Failure to execute and record extended-use agreement within time prescribed by section 42(h)(6)(J)",
-    "11l": "Low-income units occupied by nonqualified full-time students",
-    "11m": "Owner did not properly calculate utility allowance",
-    "11n": "Owner did not respond to agency requests for monitoring reviews",
-    "11o": "Low-income units used on a transient basis",
-    "11p": "Project is no longer in compliance nor participating in the section 42 program",
-    "11q": "Other noncompliance issues",
-}
 NO_CORRECTED_BOX = frozenset({"11p"})
 
 
@@ -100,7 +82,7 @@ def build(sources: Sources, period: Period, property_id: str, building_id: str |
         c["line9"] = "not corrected as of " + sources.evaluation.as_of.strftime("%m/%d/%Y")
     c["line10"] = all_corrected
     grid = []
-    for line, label in LINES.items():
+    for line, label in FORM_8823_LINES.items():
         on_line = [f for f in findings if f["form_8823_line"] == line]
         grid.append({"line": line, "label": label, "out": bool(on_line),
                      "corrected": bool(on_line) and all(f.get("corrected_on") for f in on_line),

@@ -5,13 +5,14 @@ like a sync, evaluated on two pinned dates of one month (so the portfolio trend 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import uuid
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from rm_pipelines_tests.conftest import PG_ADMIN_URL
+from rm_pipelines_tests.conftest import fresh_pg_database
 from rm_pipelines_tests.warehouse.conftest import TEST_KEY, make_org
 
 NOW = dt.datetime(2026, 11, 20, 14, 3, 22)
@@ -21,24 +22,18 @@ MONTH, YEAR = "2026-11", "2026"
 ORG, ORG_NAME = "acme", "Acme Residential"
 
 
-def _pg_database():
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"rm_reports_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 — say plainly what is missing
-        pytest.fail(f"PostgreSQL at {make_url(PG_ADMIN_URL).render_as_string(hide_password=True)} is needed: {exc}")
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False), drop
+def write_registry(tmp_path: Path, monkeypatch, timezone: str) -> Path:
+    """The report org in a registry the Dagster resources read (no Rent Manager call is made)."""
+    path = tmp_path / "organizations.yaml"
+    path.write_text(textwrap.dedent(f"""
+        organizations:
+          - id: {ORG}
+            name: {ORG_NAME}
+            rentmanager: {{base_url: "https://example.invalid", auth: {{mode: partner, partner_token_env: X}}}}
+            locations: [{{id: 1, timezone: {timezone}}}]
+    """))
+    monkeypatch.setenv("RM_PIPELINES_ORGS", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -59,14 +54,13 @@ def evaluated(request, tmp_path_factory, planted_portfolio):
     from rm_pipelines_tests.warehouse import rawdata
 
     tmp = tmp_path_factory.mktemp(f"reports-{request.param}")
-    drop = None
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp, contextlib.ExitStack() as databases:
         mp.setenv("ESTATECORE_ENCRYPTION_KEYS", TEST_KEY)
         mp.setenv("RM_PIPELINES_DATA_DIR", str(tmp / "data"))
         if request.param == "sqlite":
             url = f"sqlite:///{tmp / 'warehouse' / 'estatecore.sqlite'}"
         else:
-            url, drop = _pg_database()
+            url = databases.enter_context(fresh_pg_database())
         engine = create_warehouse_engine(url)
         ensure_schema(engine)
         org = make_org(ORG).model_copy(update={"compliance": ComplianceConfig(backfill_earliest_limits=True)})
@@ -78,8 +72,6 @@ def evaluated(request, tmp_path_factory, planted_portfolio):
             yield engine, tmp
         finally:
             engine.dispose()
-            if drop:
-                drop()
 
 
 @pytest.fixture(scope="module")

@@ -5,26 +5,16 @@ change and not otherwise. Also `rm-pipelines reports render|list` over the same 
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 
 import dagster as dg
 import pytest
 
-from .conftest import MONTH, ORG, ORG_NAME
+from .conftest import MONTH, ORG, ORG_NAME, write_registry
 
 
 @pytest.fixture
 def registry(tmp_path, monkeypatch):
-    path = tmp_path / "organizations.yaml"
-    path.write_text(textwrap.dedent(f"""
-        organizations:
-          - id: {ORG}
-            name: {ORG_NAME}
-            rentmanager: {{base_url: "https://example.invalid", auth: {{mode: partner, partner_token_env: X}}}}
-            locations: [{{id: 1, timezone: America/New_York}}]
-    """))
-    monkeypatch.setenv("RM_PIPELINES_ORGS", str(path))
-    return path
+    return write_registry(tmp_path, monkeypatch, "America/New_York")
 
 
 def _resources(evaluated, registry):

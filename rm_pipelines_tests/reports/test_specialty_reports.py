@@ -8,16 +8,15 @@ letters addressed to them. SQLite and PostgreSQL; the Dagster report asset hangs
 from __future__ import annotations
 
 import re
-import textwrap
 
 import dagster as dg
 import orjson
 import pytest
 
 from rm_pipelines.reports.verify import page_text, read_evidence, verify
+from rm_pipelines_tests.reports.conftest import ORG_NAME, write_registry
 from rm_pipelines_tests.specialties.test_planted_e2e import NOW, ORG, TEST_KEY, _load
 
-ORG_NAME = "Acme Residential"
 MONTH, CAM_YEAR, PCT_YEAR = "2026-11", "2025", "2026"
 SPECIALTY_KINDS = {"cam_statement": CAM_YEAR, "percentage_rent": PCT_YEAR, "hoa_delinquency": MONTH,
                    "hoa_violation_notice": MONTH, "student_prelease": MONTH, "performance": MONTH}
@@ -218,16 +217,7 @@ def test_no_evaluation_no_document(planted):
 
 @pytest.fixture
 def registry(tmp_path, monkeypatch):
-    path = tmp_path / "organizations.yaml"
-    path.write_text(textwrap.dedent(f"""
-        organizations:
-          - id: {ORG}
-            name: {ORG_NAME}
-            rentmanager: {{base_url: "https://example.invalid", auth: {{mode: partner, partner_token_env: X}}}}
-            locations: [{{id: 1, timezone: America/Chicago}}]
-    """))
-    monkeypatch.setenv("RM_PIPELINES_ORGS", str(path))
-    return path
+    return write_registry(tmp_path, monkeypatch, "America/Chicago")
 
 
 def test_cli_renders_a_statement_and_says_when_there_is_nothing(planted, registry, tmp_path, capsys):
