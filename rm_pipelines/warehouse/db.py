@@ -14,8 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-SCHEMAS = ("estatecore", "rm_raw", "ops", "compliance", "specialties")
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+from .sqlite_files import SCHEMAS, SQLITE_BUSY_TIMEOUT_MS, attached_files, configure_sqlite
 
 
 def redact_url(url: str) -> str:
@@ -56,7 +55,7 @@ def _sqlite_engine(url: str, *, echo: bool, existing_only: bool = False) -> Engi
     if not database or database == ":memory:":
         raise ValueError("the EstateCore warehouse needs a SQLite file, not an in-memory database")
     main = Path(database).resolve()
-    attached = {schema: main.with_name(f"{main.stem}.{schema}{main.suffix or '.sqlite'}") for schema in SCHEMAS[1:]}
+    attached = attached_files(main)
     if existing_only:
         absent = [p for p in (main, *attached.values()) if not p.exists()]
         if absent:
@@ -74,17 +73,7 @@ def _sqlite_engine(url: str, *, echo: bool, existing_only: bool = False) -> Engi
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
-        # Let SQLAlchemy manage transactions (pysqlite's own BEGIN handling defers them badly).
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        for schema, path in attached.items():
-            cur.execute(f"ATTACH DATABASE '{path}' AS {schema}")
-        for schema in ("main", *attached):
-            cur.execute(f"PRAGMA {schema}.journal_mode=WAL")
-            cur.execute(f"PRAGMA {schema}.synchronous=NORMAL")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
+        configure_sqlite(dbapi_conn, main)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # noqa: ANN001
@@ -93,3 +82,4 @@ def _sqlite_engine(url: str, *, echo: bool, existing_only: bool = False) -> Engi
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
