@@ -13,7 +13,8 @@ Scenarios (each runs in a fresh process so its peak RSS is its own):
   takes no longer than the extraction (ratio ≤ 1.0) on SQLite and on PostgreSQL, with every raw row loaded or
   quarantined (the EstateCore key set equals rm_raw's).
 * `e2e`: the N-unit sandbox (default 30,000) with no rate limit: extract every entity (OrgSync, full) into
-  rm_raw, then validate and load every EstateCore table. Target: under 6 minutes, peak RSS under 1.5 GB.
+  rm_raw, then validate and load every EstateCore table. Target: under 6 minutes, peak RSS (the loading process's
+  plus its largest writer process's) under 1 GB.
 
     python bench/load.py                               # upsert on sqlite + postgresql, e2e 30,000 units on sqlite
     python bench/load.py --scenarios upsert --rows 200000 --dialects sqlite
@@ -49,6 +50,11 @@ BENCH_KEY = "ef-2L2MdqMF7KEpuvXl-wpFWb_cisRX6xnMrxpgQi8k="
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def writer_peak_rss_mb(reports) -> float:  # noqa: ANN001
+    """The largest peak RSS of the SQLite loads' writer processes (each reports its own when it stops)."""
+    return max((s.get("writer_peak_rss_mb") or 0.0 for r in reports for s in r.sources.values()), default=0.0)
 
 
 @contextmanager
@@ -205,7 +211,9 @@ def scenario_e2e(dialect: str, units: int, url: str, work: Path) -> dict:
         "validate_load_seconds": round(load_s, 1),
         "validate_load_rows_per_second": round(sum(r.rows_evaluated for r in reports.values()) / load_s),
         "total_seconds": round(total, 1), "peak_rss_mb": peak_rss_mb(),
-        "meets_target": total < 360 and peak_rss_mb() < 1536,
+        "writer_process_peak_rss_mb": writer_peak_rss_mb(reports.values()),
+        # the writer processes run beside the loading one: their peaks count on top of its own
+        "meets_target": total < 360 and peak_rss_mb() + writer_peak_rss_mb(reports.values()) < 1024,
         "slowest_tables": sorted(((n, round(r.seconds, 1), r.inserted) for n, r in reports.items()),
                                  key=lambda x: -x[1])[:5],
         "quarantine_reasons": {n: r.quarantine_reasons for n, r in reports.items() if r.quarantined},
@@ -285,7 +293,7 @@ def scenario_entity(dialect: str, units: int, url: str, work: Path, entity: str 
         "nothing_lost": raw_keys == (ec_keys | q_keys) and not (ec_keys & q_keys),
         "unchanged_full_reload": {"seconds": round(reload_s, 2), "unchanged": again.unchanged,
                                   "updated": again.updated},
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(), "writer_process_peak_rss_mb": writer_peak_rss_mb([load, again]),
     }
 
 

@@ -51,10 +51,15 @@ def portfolio(_portfolio_master):
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
     """A migrated warehouse on SQLite or on the real PostgreSQL server."""
+    yield from warehouse_engine(request, tmp_path, request.param)
+
+
+def warehouse_engine(request, tmp_path, dialect: str):
+    """A migrated warehouse (`dialect` sqlite or postgres), disposed of when the test ends."""
     from rm_pipelines.warehouse.db import create_warehouse_engine
     from rm_pipelines.warehouse.raw import ensure_schema
 
-    if request.param == "sqlite":
+    if dialect == "sqlite":
         url = f"sqlite:///{tmp_path / 'warehouse' / 'estatecore.sqlite'}"
     else:
         url = request.getfixturevalue("pg_url")

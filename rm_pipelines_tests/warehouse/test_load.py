@@ -1,5 +1,7 @@
 """rm_raw → EstateCore loads on SQLite and PostgreSQL: completeness, idempotency, incremental updates with audit,
-soft deletes and revival, quarantine, UDF typed attributes in both load orders, org isolation."""
+soft deletes and revival, quarantine, UDF typed attributes in both load orders, org isolation. On SQLite every test
+runs twice: writing in the loading process, and with every source written by a writer process (the path of large
+loads, `warehouse.sqlite_writer`)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,23 @@ import pytest
 
 from rm_pipelines.warehouse import ops
 from rm_pipelines.warehouse import tables as T
+from rm_pipelines.flows import load as load_flow
 from rm_pipelines.flows.load import load_all, load_table
 from rm_pipelines.warehouse.read import read_frame
 from rm_pipelines_tests.warehouse import rawdata
-from rm_pipelines_tests.warehouse.conftest import make_org
+from rm_pipelines_tests.warehouse.conftest import make_org, warehouse_engine
 from rm_pipelines_tests.warehouse.helpers import execute, live, one, rows, scalar, tn
 
 ENTITY_TABLES = [t.name for t in T.TABLES if t.kind == "entity" and len(t.sources) == 1 and not t.source_filter]
+
+
+@pytest.fixture(params=["sqlite", "sqlite-writer-process", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request, tmp_path, monkeypatch):
+    """The warehouse engines of the other tests, plus SQLite whose loads hand every non-empty source's writes to a
+    writer process."""
+    if request.param == "sqlite-writer-process":
+        monkeypatch.setattr(load_flow, "WRITER_PROCESS_ROWS", 1)
+    yield from warehouse_engine(request, tmp_path, request.param.split("-")[0])
 
 
 def _raw_live(engine, entity: str, org_id: str = "acme") -> int:
