@@ -217,6 +217,7 @@ class _Batch:
     insert_audit_keys: list[str] = field(default_factory=list)
     quarantine: list[tuple] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
+    plain: dict[str, str] = field(default_factory=dict)  # token → plaintext of the UDF values encrypted here
 
 
 class _Pipeline:
@@ -601,8 +602,10 @@ class _Loader:
 
     # ------------------------------------------------------------------------------------------ udf attributes
     def udf_attributes(self, conn: Any, parent_type: str, location_id: int, parent_ids: list[int],
-                       rules: dict[str, UdfRule], targets: list[str]) -> dict[int, dict[str, Any]]:
-        """Typed attribute values (canonical) of the given parents from the stored UDF values."""
+                       rules: dict[str, UdfRule], targets: list[str],
+                       known: dict[str, str] | None = None) -> dict[int, dict[str, Any]]:
+        """Typed attribute values (canonical) of the given parents from the stored UDF values (`known`: the
+        plaintext of tokens this load encrypted itself, which need no decryption)."""
         out: dict[int, dict[str, Any]] = {}
         if not rules or not parent_ids:
             return out
@@ -620,8 +623,9 @@ class _Loader:
             found += conn.exec_driver_sql(sql, params).fetchall() if conn is not None else \
                 self.read(sql, params, keyed=True)
         by_rule: dict[str, list[tuple[int, Any]]] = defaultdict(list)
-        enc = [v for _, _, v, _ in found if is_encrypted(v)]
-        plain = dict(zip(enc, self.keyring.decrypt_many(enc))) if enc else {}
+        known = known or {}
+        enc = [v for _, _, v, _ in found if is_encrypted(v) and v not in known]
+        plain = {**known, **dict(zip(enc, self.keyring.decrypt_many(enc)))} if enc else known
         for pid, name, value, _ in found:
             by_rule[name].append((pid, plain.get(value, value)))
         ctx = TR.Ctx(self.tz_of(location_id))
@@ -1066,7 +1070,7 @@ class _Source:
                 pos = len(plan.key) + plan.values.index("parent_rm_id")
                 changed = set(b.new.column("parent_rm_id")) if b.new is not None else set()
                 changed |= {row[pos] for row in b.upserts}
-                self._propagate(conn, b.loc, sorted(p for p in changed if p is not None))
+                self._propagate(conn, b.loc, sorted(p for p in changed if p is not None), b.plain)
 
     # ------------------------------------------------------------------------------------------ mapping
     def _map(self, typed: pd.DataFrame, untyped: pd.DataFrame, loc: int,
@@ -1180,7 +1184,8 @@ class _Source:
             for c in plan.values:
                 col = take(cols[c])
                 if c in plan.sensitive or (c == "value" and self.parent_type):
-                    col = self._encrypt_column(c, col, take(cols["is_encrypted"]) if c == "value" else None)
+                    col = self._encrypt_column(c, col, take(cols["is_encrypted"]) if c == "value" else None,
+                                               b.plain if c == "value" else None)
                 value_cols.append(col)
             keys = [rows[p][1] for p in new_pos]
             hashes = [rows[p][2] for p in new_pos]
@@ -1250,6 +1255,8 @@ class _Source:
             tokens = L.keyring.encrypt_many([t[2] for t in to_encrypt])
             for (i, j, _), token in zip(to_encrypt, tokens):
                 b.upserts[i][j] = token
+            if self.parent_type:
+                b.plain.update(zip(tokens, (t[2] for t in to_encrypt)))
         b.upserts = [tuple(u) for u in b.upserts]
 
     def _existing(self, loc: int, keys: list[int]) -> dict[int, tuple]:
@@ -1266,13 +1273,18 @@ class _Source:
                 out[rec[0]] = tuple(rec[1:])
         return out
 
-    def _encrypt_column(self, column: str, values: list[Any], only: list[bool] | None) -> list[Any]:
-        """Encrypt a column of canonical values (UDF values only where `only` is true)."""
+    def _encrypt_column(self, column: str, values: list[Any], only: list[bool] | None,
+                        remember: dict[str, str] | None = None) -> list[Any]:
+        """Encrypt a column of canonical values (UDF values only where `only` is true); `remember` collects each
+        token's plaintext (the batch's typed attributes are computed from them without decrypting)."""
         kind = self.plan.kinds[column]
         idx = [i for i, v in enumerate(values) if v is not None and (only is None or only[i])]
         if not idx:
             return values
-        tokens = self.L.keyring.encrypt_many([plain_text(kind, values[i]) for i in idx])
+        texts = [plain_text(kind, values[i]) for i in idx]
+        tokens = self.L.keyring.encrypt_many(texts)
+        if remember is not None:
+            remember.update(zip(tokens, texts))
         out = list(values)
         for i, t in zip(idx, tokens):
             out[i] = t
@@ -1336,8 +1348,9 @@ class _Source:
         return out, superseded
 
     # ------------------------------------------------------------------------------------------ UDF propagation
-    def _propagate(self, conn: Any, loc: int, parent_ids: list[int]) -> None:
-        """Recompute the typed attributes of these parents from their UDF values and update what changed."""
+    def _propagate(self, conn: Any, loc: int, parent_ids: list[int], known: dict[str, str] | None = None) -> None:
+        """Recompute the typed attributes of these parents from their UDF values and update what changed
+        (`known`: plaintexts of tokens this batch encrypted)."""
         L = self.L
         if not parent_ids or not self.parent_type:
             return
@@ -1361,7 +1374,7 @@ class _Source:
                 current[rec[0]] = tuple(rec[1:])
         if not current:
             return
-        new_attrs = L.udf_attributes(conn, self.parent_type, loc, sorted(current), rules, targets)
+        new_attrs = L.udf_attributes(conn, self.parent_type, loc, sorted(current), rules, targets, known)
         sensitive = set(pspec.sensitive_columns)
         kinds = {c: pspec.column(c).kind for c in targets}
         enc_old = [v for vals in current.values() for c, v in zip(targets, vals) if c in sensitive and v is not None]
