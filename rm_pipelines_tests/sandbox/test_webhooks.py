@@ -15,13 +15,15 @@ from rm_pipelines.sandbox.churn import churn
 
 
 class Receiver:
-    """Collects JSON POST bodies; can fail the first N deliveries or answer slowly."""
+    """Collects JSON POST bodies; can fail the first N deliveries, answer slowly, or hold every answer until
+    `release` is set."""
 
-    def __init__(self, fail_first: int = 0, delay: float = 0.0) -> None:
+    def __init__(self, fail_first: int = 0, delay: float = 0.0, release: threading.Event | None = None) -> None:
         self.bodies: list[dict] = []
         self.attempts = 0
         self.fail_first = fail_first
         self.delay = delay
+        self.release = release
         self.lock = threading.Lock()
         outer = self
 
@@ -34,6 +36,8 @@ class Receiver:
                     if not failing:
                         outer.bodies.append(body)
                 time.sleep(outer.delay)
+                if outer.release is not None:
+                    outer.release.wait(30)
                 self.send_response(500 if failing else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -113,12 +117,15 @@ def test_churn_fires_events_for_webhook_entities(hooked):
 
 
 def test_failed_delivery_is_retried(sb_store_copy, make_server):
-    rx = Receiver(fail_first=2)
+    # the receiver keeps each body before it answers (slowly): the sender counts the delivery only once it has
+    # the answer, so its counters are read after it is idle, not when the body arrives
+    rx = Receiver(fail_first=2, delay=0.2)
     try:
         srv = make_server(sb_store_copy, webhook_url=rx.url)
         srv.webhooks.backoff_seconds = 0.05
         srv.store.touch("Tenants", [1])
         assert rx.wait_for(1)[0]["EventType"] == "Tenant_Edit"
+        assert srv.webhooks.wait_idle(10)
         assert rx.attempts == 3
         assert srv.stats.webhooks_sent == 1 and srv.stats.webhooks_failed == 0
     finally:
@@ -134,15 +141,20 @@ def test_unreachable_receiver_gives_up_and_counts_a_failure(sb_store_copy, make_
 
 
 def test_slow_receiver_never_blocks_requests(sb_store_copy, make_server):
-    rx = Receiver(delay=1.5)
+    # the receiver answers no delivery until the API requests are done: they complete only if they never wait
+    # for a delivery (the client's timeout fails the test otherwise)
+    release = threading.Event()
+    rx = Receiver(release=release)
     try:
         srv = make_server(sb_store_copy, webhook_url=rx.url)
-        with httpx.Client(base_url=srv.url, headers={"X-RM12API-PartnerToken": "sandbox-partner-token"}) as c:
-            started = time.perf_counter()
+        with httpx.Client(base_url=srv.url, headers={"X-RM12API-PartnerToken": "sandbox-partner-token"},
+                          timeout=10) as c:
             for tid in (1, 2, 3):
                 t = c.get(f"/Tenants/{tid}").json()
-                c.post("/Tenants", json=[{"TenantID": tid, "Comment": "y", "UpdateDate": t["UpdateDate"]}])
-            assert time.perf_counter() - started < 1.0
+                resp = c.post("/Tenants", json=[{"TenantID": tid, "Comment": "y", "UpdateDate": t["UpdateDate"]}])
+                assert resp.status_code == 200
+        release.set()
         assert len(rx.wait_for(3, timeout=15)) == 3
     finally:
+        release.set()
         rx.close()
