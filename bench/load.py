@@ -318,6 +318,21 @@ def _run(spec: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _on_sandbox(scenario: str, units: int, dialects: list[str], work: Path, state_dir: Path) -> None:
+    """Run a scenario per dialect against one `units`-unit sandbox; prints one JSON object per dialect."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    proc, url, started = start_sandbox(units, state_dir)
+    try:
+        for dialect in dialects:
+            d = work / f"{scenario}-{dialect}"
+            d.mkdir()
+            result = _run({"scenario": scenario, "dialect": dialect, "units": units, "url": url, "work": str(d)})
+            result["sandbox_start_seconds"] = round(started, 1)
+            print(json.dumps(result), flush=True)
+    finally:
+        stop_sandbox(proc)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenarios", nargs="+", default=["upsert", "e2e"], choices=["upsert", "entity", "e2e"])
@@ -342,33 +357,9 @@ def main() -> None:
                 print(json.dumps(_run({"scenario": "upsert", "dialect": dialect, "rows": args.rows, "work": str(d)})),
                       flush=True)
         if "entity" in args.scenarios:
-            state_dir = args.state_dir or work
-            state_dir.mkdir(parents=True, exist_ok=True)
-            proc, url, started = start_sandbox(args.entity_units, state_dir)
-            try:
-                for dialect in args.dialects:
-                    d = work / f"entity-{dialect}"
-                    d.mkdir()
-                    result = _run({"scenario": "entity", "dialect": dialect, "units": args.entity_units, "url": url,
-                                   "work": str(d)})
-                    result["sandbox_start_seconds"] = round(started, 1)
-                    print(json.dumps(result), flush=True)
-            finally:
-                stop_sandbox(proc)
+            _on_sandbox("entity", args.entity_units, args.dialects, work, args.state_dir or work)
         if "e2e" in args.scenarios:
-            state_dir = args.state_dir or work
-            state_dir.mkdir(parents=True, exist_ok=True)
-            proc, url, started = start_sandbox(args.units, state_dir)
-            try:
-                for dialect in args.e2e_dialects or ["sqlite"]:
-                    d = work / f"e2e-{dialect}"
-                    d.mkdir()
-                    result = _run({"scenario": "e2e", "dialect": dialect, "units": args.units, "url": url,
-                                   "work": str(d)})
-                    result["sandbox_start_seconds"] = round(started, 1)
-                    print(json.dumps(result), flush=True)
-            finally:
-                stop_sandbox(proc)
+            _on_sandbox("e2e", args.units, args.e2e_dialects or ["sqlite"], work, args.state_dir or work)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,18 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'warehouse' / 'estatecore.sqlite'}"
 
 
+@pytest.fixture
+def warehouse(sqlite_url):
+    """A migrated SQLite warehouse at `sqlite_url`."""
+    from rm_pipelines.warehouse.db import create_warehouse_engine
+    from rm_pipelines.warehouse.raw import ensure_schema
+
+    engine = create_warehouse_engine(sqlite_url)
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()
+
+
 @contextmanager
 def fresh_pg_database():
     """A fresh PostgreSQL database on the real server (its URL), dropped afterwards."""

@@ -6,26 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 
 from rm_pipelines.defs.resources import RentManagerResource
 from rm_pipelines.flows.extract import OrgSync, _next_watermark
 from rm_pipelines.orgs import load_registry
 from rm_pipelines.rentmanager.catalog import ENTITIES
 from rm_pipelines.sandbox.churn import churn
-from rm_pipelines.warehouse.db import create_warehouse_engine
-from rm_pipelines.warehouse.raw import ensure_schema
 
 ALL = [e.name for e in ENTITIES]
 ENTITIES_BY_PATH = {e.path: e.name for e in ENTITIES if e.incremental and not e.explode and not e.filters}
-
-
-@pytest.fixture
-def warehouse(sqlite_url):
-    engine = create_warehouse_engine(sqlite_url)
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def _sync(registry_file, engine, run_id):

@@ -22,8 +22,6 @@ from rm_pipelines.flows.inbox import run_targeted_sync
 from rm_pipelines.flows.load import load_table
 from rm_pipelines.orgs import RegistryError, load_registry
 from rm_pipelines.rentmanager.catalog import ENTITIES
-from rm_pipelines.warehouse.db import create_warehouse_engine
-from rm_pipelines.warehouse.migrate import upgrade
 from rm_pipelines.warehouse.models import table
 
 ALL = [e.name for e in ENTITIES]
@@ -69,14 +67,6 @@ def _edit_udf(sandbox) -> tuple[int, str]:
         assert answer.status_code == 200, answer.text
     assert store.get("Tenants", value["ParentID"])["UpdateDate"] == tenant_before
     return value["ParentID"], new
-
-
-@pytest.fixture
-def warehouse(sqlite_url):
-    engine = create_warehouse_engine(sqlite_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _first_sync(registry_file, warehouse, org):
